@@ -1,0 +1,53 @@
+# Every tool is pinned here or in gen.go, and fetched through the Go module
+# proxy on first use, so a machine with Go, git and make needs nothing else.
+GO          ?= go
+STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+FUZZTIME    ?= 20s
+COUNT       ?= 6
+
+.PHONY: test generate check-generate fmt vet lint fuzz bench
+
+## test: everything CI checks: generated code, formatting, vet, staticcheck, tests with -race
+test: check-generate fmt vet lint
+	$(GO) test -race ./...
+
+## generate: rerun go generate (stringer) in place
+generate:
+	$(GO) generate ./...
+
+# state prints everything git knows about the work tree, so that comparing it
+# before and after go generate shows whether generation changed any file,
+# tracked or new, without tripping over edits that were already there.
+state = { git status --porcelain --untracked-files=all; git diff; \
+	git ls-files --others --exclude-standard -z | xargs -0r cat; } | cksum
+
+## check-generate: regenerate in place and fail if that changed any file
+check-generate:
+	@git rev-parse --is-inside-work-tree >/dev/null 2>&1 || \
+		{ echo "check-generate: not a git checkout, cannot tell whether generation changes files" >&2; exit 1; }
+	@before=$$($(state)); $(GO) generate ./... && after=$$($(state)); \
+	if [ "$$before" != "$$after" ]; then \
+		echo "check-generate: go generate changed files; review and commit them:" >&2; \
+		git status --porcelain >&2; exit 1; \
+	fi
+
+## fmt: fail when gofmt would change a file (fix with gofmt -w .)
+fmt:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:" >&2; echo "$$out" >&2; exit 1; fi
+
+## vet: go vet
+vet:
+	$(GO) vet ./...
+
+## lint: staticcheck, pinned
+lint:
+	$(STATICCHECK) ./...
+
+## fuzz: run each fuzz target for FUZZTIME
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) .
+	$(GO) test -run '^$$' -fuzz '^FuzzText$$' -fuzztime $(FUZZTIME) .
+
+## bench: run the benchmarks COUNT times
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count $(COUNT) ./...

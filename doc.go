@@ -1,0 +1,60 @@
+// Package reasons gives WebSocket close status codes a type, names, validity
+// rules and a codec for the body of a Close frame.
+//
+// A WebSocket endpoint ends a connection by sending a Close frame. Its body is
+// either empty or a 2-byte big-endian status code followed by up to 123 bytes
+// of UTF-8 text, the reason (RFC 6455 §5.5.1). The codes are defined in
+// RFC 6455 §7.4 and kept in the IANA WebSocket Close Code Number Registry:
+// https://www.iana.org/assignments/websocket/websocket.xhtml#close-code-number.
+//
+// # Ranges
+//
+// RFC 6455 §7.4.2 splits the code space into parts, each a [Range]:
+//
+//   - 0-999 ([RangeUnused]) are never used.
+//   - 1000-2999 ([RangeProtocol]) belong to the protocol. 1000-1003 and
+//     1007-1014 may be sent; 1004 is reserved, and 1005, 1006 and 1015 are
+//     reported by a library to its caller but never sent. The rest are
+//     unassigned.
+//   - 3000-3999 ([RangeRegistered]) are registered with IANA by libraries,
+//     frameworks and applications, such as [Unauthorized] (3000).
+//   - 4000-4999 ([RangePrivate]) are for applications to define among
+//     themselves.
+//   - 5000 and above ([RangeOutside]) are not close codes.
+//
+// [Reason.Valid] tells whether a code may be sent in, or accepted from, a
+// Close frame. [Reason.Reserved] singles out the four named codes that must
+// never be sent.
+//
+// # Close handlers
+//
+// Convert the code your WebSocket library reports with [Get] and switch on it:
+//
+//	r, err := reasons.Get(closeErr.Code) // gorilla/websocket
+//	if err != nil {
+//		r = reasons.AbnormalClose
+//	}
+//	switch r {
+//	case reasons.Normal:
+//		// done
+//	case reasons.GoingAway, reasons.ServiceRestart, reasons.TryAgainLater, reasons.AbnormalClose:
+//		// reconnect with back-off
+//	default:
+//		// give up and report r.Description()
+//	}
+//
+// # Close frame bodies
+//
+// [Parse] decodes and validates a received body and, when it is malformed,
+// returns the code to close with in reply. [Format] and [Append] build a body
+// and refuse codes and texts a peer would reject.
+//
+// # Text and JSON
+//
+// A Reason marshals to text as its name ("GoingAway") or, without a name, its
+// number, and reads back either form or the upper snake case name
+// ("GOING_AWAY"), so it works with [flag.TextVar]. In JSON it is always a
+// number, like on the wire.
+//
+// All functions and methods are safe for concurrent use.
+package reasons

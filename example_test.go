@@ -1,0 +1,191 @@
+package reasons_test
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/wsreasons/reasons"
+)
+
+func ExampleGet() {
+	// An int from another library, such as gorilla/websocket's CloseError.Code.
+	for _, code := range []int{1001, 4001, -1} {
+		r, err := reasons.Get(code)
+		if err != nil {
+			fmt.Println(err, errors.Is(err, reasons.ErrOutOfRange))
+			continue
+		}
+		fmt.Println(int(r), r)
+	}
+	// Output:
+	// 1001 GoingAway
+	// 4001 Reason(4001)
+	// reasons: code -1 is out of range 0..65535 true
+}
+
+func ExampleReason_Valid() {
+	for _, r := range []reasons.Reason{reasons.Normal, reasons.NoStatus, reasons.BadGateway, 2999, 4000, 5000} {
+		fmt.Printf("%d %v\n", r, r.Valid())
+	}
+	// Output:
+	// 1000 true
+	// 1005 false
+	// 1014 true
+	// 2999 false
+	// 4000 true
+	// 5000 false
+}
+
+func ExampleReason_Reserved() {
+	for _, r := range reasons.Named() {
+		if r.Reserved() {
+			fmt.Println(int(r), r)
+		}
+	}
+	// Output:
+	// 1004 Reserved
+	// 1005 NoStatus
+	// 1006 AbnormalClose
+	// 1015 TLSHandshakeFailure
+}
+
+func ExampleReason_Range() {
+	for _, r := range []reasons.Reason{999, reasons.GoingAway, reasons.Forbidden, 4404, 5000} {
+		fmt.Printf("%d %v\n", r, r.Range())
+	}
+	// Output:
+	// 999 Unused
+	// 1001 Protocol
+	// 3003 Registered
+	// 4404 Private
+	// 5000 Outside
+}
+
+func ExampleParse() {
+	payloads := [][]byte{
+		{0x03, 0xe9, 'b', 'y', 'e'}, // 1001 "bye"
+		{},                          // no code at all
+		{0x03},                      // one byte
+		{0x03, 0xed},                // 1005, which must not be sent
+		{0x03, 0xe8, 0xff},          // a reason that is not UTF-8
+	}
+	for _, p := range payloads {
+		r, text, err := reasons.Parse(p)
+		if err != nil {
+			fmt.Printf("reply with %d: %v\n", r, err)
+			continue
+		}
+		fmt.Printf("%d %v %q\n", r, r, text)
+	}
+	// Output:
+	// 1001 GoingAway "bye"
+	// 1005 NoStatus ""
+	// reply with 1002: reasons: Close frame body of 1 byte is too short to hold a code
+	// reply with 1002: reasons: close code 1005 (NoStatus) may not appear in a Close frame
+	// reply with 1007: reasons: close reason is not valid UTF-8: byte 0xff at offset 0
+}
+
+func ExampleFormat() {
+	p, err := reasons.Format(reasons.GoingAway, "restarting")
+	fmt.Printf("% x %v\n", p, err)
+
+	_, err = reasons.Format(reasons.AbnormalClose, "")
+	fmt.Println(err)
+	// Output:
+	// 03 e9 72 65 73 74 61 72 74 69 6e 67 <nil>
+	// reasons: close code 1006 (AbnormalClose) may not appear in a Close frame
+}
+
+func ExampleAppend() {
+	// Reuse one buffer for every Close frame body.
+	buf := make([]byte, 0, reasons.MaxPayloadLen)
+	buf, err := reasons.Append(buf[:0], reasons.TryAgainLater, "overloaded")
+	fmt.Printf("% x %v\n", buf, err)
+	// Output:
+	// 03 f5 6f 76 65 72 6c 6f 61 64 65 64 <nil>
+}
+
+func ExampleTruncateText() {
+	long := ""
+	for range 50 {
+		long += "né " // 4 bytes each
+	}
+	text := reasons.TruncateText(long)
+	_, err := reasons.Format(reasons.PolicyViolation, text)
+	fmt.Println(len(long), len(text), err)
+	// Output:
+	// 200 123 <nil>
+}
+
+// A close handler decides what to do from the code alone.
+func Example_closeHandler() {
+	decide := func(code int) string {
+		r, err := reasons.Get(code)
+		if err != nil {
+			r = reasons.AbnormalClose // e.g. coder/websocket's -1: no Close frame
+		}
+		switch r {
+		case reasons.Normal:
+			return "done"
+		case reasons.GoingAway, reasons.ServiceRestart, reasons.TryAgainLater,
+			reasons.AbnormalClose, reasons.BadGateway:
+			return "reconnect with back-off"
+		case reasons.PolicyViolation, reasons.Unauthorized, reasons.Forbidden:
+			return "give up"
+		}
+		if r.Range() == reasons.RangePrivate {
+			return "application code " + r.String()
+		}
+		return "give up: " + r.Description()
+	}
+	for _, code := range []int{1000, 1012, -1, 3003, 4001, 1009} {
+		fmt.Println(code, decide(code))
+	}
+	// Output:
+	// 1000 done
+	// 1012 reconnect with back-off
+	// -1 reconnect with back-off
+	// 3003 give up
+	// 4001 application code Reason(4001)
+	// 1009 give up: A message was larger than the endpoint is willing to process.
+}
+
+func Example_flagTextVar() {
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	var shutdown reasons.Reason
+	fs.TextVar(&shutdown, "shutdown-code", reasons.GoingAway, "close code sent on shutdown")
+
+	fmt.Println(shutdown)
+	for _, args := range [][]string{{"-shutdown-code=SERVICE_RESTART"}, {"-shutdown-code", "4001"}} {
+		if err := fs.Parse(args); err != nil {
+			fmt.Println(err)
+		}
+		fmt.Println(shutdown, int(shutdown))
+	}
+	// Output:
+	// GoingAway
+	// ServiceRestart 1012
+	// Reason(4001) 4001
+}
+
+func ExampleReason_MarshalJSON() {
+	type closed struct {
+		Code   reasons.Reason `json:"code"`
+		Reason string         `json:"reason"`
+	}
+	out, _ := json.Marshal(closed{reasons.GoingAway, "bye"})
+	fmt.Println(string(out))
+
+	var in closed
+	err := json.Unmarshal([]byte(`{"code":"TRY_AGAIN_LATER","reason":""}`), &in)
+	fmt.Println(in.Code, err)
+
+	err = json.Unmarshal([]byte(`{"code":"Bogus"}`), &in)
+	fmt.Println(err)
+	// Output:
+	// {"code":1001,"reason":"bye"}
+	// TryAgainLater <nil>
+	// reasons: "Bogus" is neither a close code name nor a decimal number
+}

@@ -1,0 +1,3 @@
+module github.com/wsreasons/reasons
+
+go 1.24

@@ -1,0 +1,136 @@
+package reasons
+
+import (
+	"encoding/binary"
+	"unicode/utf8"
+)
+
+// Size limits of a Close frame body (RFC 6455 §5.5 and §5.5.1).
+const (
+	// MaxPayloadLen is the largest Close frame body: every control frame
+	// carries at most 125 bytes of application data.
+	MaxPayloadLen = 125
+
+	// MaxTextLen is the longest close reason, in bytes: what is left of
+	// MaxPayloadLen after the 2-byte code.
+	MaxTextLen = MaxPayloadLen - 2
+)
+
+// Parse decodes and fully validates the application data of a received Close
+// frame, following RFC 6455 §5.5.1, §7.1.5, §7.1.6 and §8.1.
+//
+// An empty payload means the peer sent no code; Parse returns [NoStatus] and
+// an empty text. Otherwise the payload must be 2 to [MaxPayloadLen] bytes, its
+// code must be [Reason.Valid], and the rest, the reason text, must be valid
+// UTF-8.
+//
+// When the payload breaks a rule, the error wraps [ErrPayloadLength],
+// [ErrInvalidCode] or [ErrInvalidUTF8], and the returned Reason is the code to
+// close the connection with in reply: [InconsistentData] for invalid UTF-8,
+// [ProtocolError] for anything else. The text is then empty.
+//
+// Parse neither modifies payload nor keeps a reference to it.
+func Parse(payload []byte) (Reason, string, error) {
+	switch n := len(payload); {
+	case n == 0:
+		return NoStatus, "", nil
+	case n == 1:
+		return ProtocolError, "", errorf(ErrPayloadLength, "Close frame body of 1 byte is too short to hold a code")
+	case n > MaxPayloadLen:
+		return ProtocolError, "", errorf(ErrPayloadLength, "Close frame body of %d bytes is over the %d-byte limit", n, MaxPayloadLen)
+	}
+	r := Reason(binary.BigEndian.Uint16(payload))
+	if !r.Valid() {
+		return ProtocolError, "", invalidCode(r)
+	}
+	text := payload[2:]
+	if !utf8.Valid(text) {
+		return InconsistentData, "", invalidUTF8(string(text))
+	}
+	return r, string(text), nil
+}
+
+// Append appends the Close frame body for r and text to dst and returns the
+// extended slice.
+//
+// r must be [Reason.Valid], and text must be valid UTF-8 of at most
+// [MaxTextLen] bytes; otherwise Append returns dst unchanged and an error
+// wrapping [ErrInvalidCode], [ErrTextTooLong] or [ErrInvalidUTF8]. The one
+// exception is [NoStatus] with an empty text, which yields the empty body of a
+// Close frame that carries no code, so that [Parse] returns r and text for
+// every pair Append accepts.
+func Append(dst []byte, r Reason, text string) ([]byte, error) {
+	if err := check(r, text); err != nil || r == NoStatus {
+		return dst, err // check lets NoStatus through only with no text
+	}
+	dst = binary.BigEndian.AppendUint16(dst, uint16(r))
+	return append(dst, text...), nil
+}
+
+// Format returns a newly allocated Close frame body for r and text, under
+// the same rules as [Append]. It returns a nil slice with any error.
+func Format(r Reason, text string) ([]byte, error) {
+	if err := check(r, text); err != nil {
+		return nil, err
+	}
+	if r == NoStatus {
+		return []byte{}, nil
+	}
+	return Append(make([]byte, 0, 2+len(text)), r, text)
+}
+
+// TruncateText shortens text to at most [MaxTextLen] bytes, cutting only
+// between UTF-8 characters, so that the result fits in a Close frame. A text
+// that already fits is returned as it is.
+func TruncateText(text string) string {
+	if len(text) <= MaxTextLen {
+		return text
+	}
+	cut := MaxTextLen
+	// A character is at most utf8.UTFMax bytes, so a start is never further
+	// back than that; stopping there keeps invalid input from running on.
+	for i := cut; i > cut-utf8.UTFMax; i-- {
+		if utf8.RuneStart(text[i]) {
+			return text[:i]
+		}
+	}
+	return text[:cut]
+}
+
+// check reports why r and text cannot form a Close frame body, or nil.
+func check(r Reason, text string) error {
+	if r == NoStatus && text == "" {
+		return nil
+	}
+	if !r.Valid() {
+		return invalidCode(r)
+	}
+	if len(text) > MaxTextLen {
+		return errorf(ErrTextTooLong, "close reason of %d bytes is over the %d-byte limit", len(text), MaxTextLen)
+	}
+	if !utf8.ValidString(text) {
+		return invalidUTF8(text)
+	}
+	return nil
+}
+
+func invalidCode(r Reason) error {
+	if r.named() {
+		return errorf(ErrInvalidCode, "close code %d (%s) may not appear in a Close frame", uint16(r), r)
+	}
+	return errorf(ErrInvalidCode, "close code %d may not appear in a Close frame", uint16(r))
+}
+
+// invalidUTF8 names the offset and value of the first byte of text that does
+// not begin a valid UTF-8 sequence.
+// It is called only for text that utf8.ValidString rejected.
+func invalidUTF8(text string) error {
+	for i := 0; i < len(text); {
+		c, size := utf8.DecodeRuneInString(text[i:])
+		if c == utf8.RuneError && size == 1 {
+			return errorf(ErrInvalidUTF8, "close reason is not valid UTF-8: byte 0x%02x at offset %d", text[i], i)
+		}
+		i += size
+	}
+	return ErrInvalidUTF8
+}

@@ -1,0 +1,271 @@
+package reasons
+
+import (
+	"errors"
+	"slices"
+	"strconv"
+	"testing"
+)
+
+// namedCodes is written from RFC 6455 §7.4.1 and the IANA WebSocket Close
+// Code Number Registry, not from the package's own tables.
+var namedCodes = []struct {
+	r        Reason
+	name     string
+	snake    string
+	code     int
+	valid    bool
+	reserved bool
+}{
+	{Normal, "Normal", "NORMAL", 1000, true, false},
+	{GoingAway, "GoingAway", "GOING_AWAY", 1001, true, false},
+	{ProtocolError, "ProtocolError", "PROTOCOL_ERROR", 1002, true, false},
+	{UnacceptableData, "UnacceptableData", "UNACCEPTABLE_DATA", 1003, true, false},
+	{Reserved, "Reserved", "RESERVED", 1004, false, true},
+	{NoStatus, "NoStatus", "NO_STATUS", 1005, false, true},
+	{AbnormalClose, "AbnormalClose", "ABNORMAL_CLOSE", 1006, false, true},
+	{InconsistentData, "InconsistentData", "INCONSISTENT_DATA", 1007, true, false},
+	{PolicyViolation, "PolicyViolation", "POLICY_VIOLATION", 1008, true, false},
+	{MessageTooBig, "MessageTooBig", "MESSAGE_TOO_BIG", 1009, true, false},
+	{ExtensionNotPresent, "ExtensionNotPresent", "EXTENSION_NOT_PRESENT", 1010, true, false},
+	{UnexpectedCondition, "UnexpectedCondition", "UNEXPECTED_CONDITION", 1011, true, false},
+	{ServiceRestart, "ServiceRestart", "SERVICE_RESTART", 1012, true, false},
+	{TryAgainLater, "TryAgainLater", "TRY_AGAIN_LATER", 1013, true, false},
+	{BadGateway, "BadGateway", "BAD_GATEWAY", 1014, true, false},
+	{TLSHandshakeFailure, "TLSHandshakeFailure", "TLS_HANDSHAKE_FAILURE", 1015, false, true},
+	{Unauthorized, "Unauthorized", "UNAUTHORIZED", 3000, true, false},
+	{Forbidden, "Forbidden", "FORBIDDEN", 3003, true, false},
+	{Timeout, "Timeout", "TIMEOUT", 3008, true, false},
+}
+
+func TestNamedCodes(t *testing.T) {
+	var want []Reason
+	for _, c := range namedCodes {
+		want = append(want, c.r)
+		t.Run(c.name, func(t *testing.T) {
+			if int(c.r) != c.code {
+				t.Errorf("value = %d, want %d", c.r, c.code)
+			}
+			if got := c.r.String(); got != c.name {
+				t.Errorf("String() = %q, want %q", got, c.name)
+			}
+			if got := c.r.Valid(); got != c.valid {
+				t.Errorf("Valid() = %v, want %v", got, c.valid)
+			}
+			if got := c.r.Reserved(); got != c.reserved {
+				t.Errorf("Reserved() = %v, want %v", got, c.reserved)
+			}
+			if c.r.Description() == "" {
+				t.Error("Description() is empty")
+			}
+			if c.r.Description() == c.r.Range().Description() {
+				t.Error("Description() is only the range's description")
+			}
+		})
+	}
+	if got := Named(); !slices.Equal(got, want) {
+		t.Errorf("Named() = %v, want %v", got, want)
+	}
+	Named()[0] = 0
+	if Named()[0] != Normal {
+		t.Error("Named() returns shared storage")
+	}
+}
+
+// codeRules divides the whole code space by RFC 6455 §7.4 and the IANA
+// registry. The test below checks that the rows cover 0..65535 without gaps
+// or overlaps before using them.
+var codeRules = []struct {
+	first, last int
+	valid       bool
+	reserved    bool
+	rng         Range
+	source      string
+}{
+	{0, 999, false, false, RangeUnused, "RFC 6455 §7.4.2: not used"},
+	{1000, 1003, true, false, RangeProtocol, "RFC 6455 §7.4.1"},
+	{1004, 1006, false, true, RangeProtocol, "RFC 6455 §7.4.1: reserved, 1005 and 1006 never sent"},
+	{1007, 1011, true, false, RangeProtocol, "RFC 6455 §7.4.1"},
+	{1012, 1014, true, false, RangeProtocol, "IANA registry"},
+	{1015, 1015, false, true, RangeProtocol, "RFC 6455 §7.4.1: never sent"},
+	{1016, 2999, false, false, RangeProtocol, "RFC 6455 §7.4.2: unassigned protocol codes"},
+	{3000, 3999, true, false, RangeRegistered, "RFC 6455 §7.4.2: IANA registered"},
+	{4000, 4999, true, false, RangePrivate, "RFC 6455 §7.4.2: private use"},
+	{5000, 65535, false, false, RangeOutside, "outside the close code space"},
+}
+
+func TestEveryCode(t *testing.T) {
+	next := 0
+	for _, row := range codeRules {
+		if row.first != next || row.last < row.first {
+			t.Fatalf("rule table: row %d-%d does not follow %d", row.first, row.last, next-1)
+		}
+		next = row.last + 1
+	}
+	if next != 65536 {
+		t.Fatalf("rule table ends at %d, want 65535", next-1)
+	}
+
+	checked := 0
+	for _, row := range codeRules {
+		for code := row.first; code <= row.last; code++ {
+			r := Reason(code)
+			if r.Valid() != row.valid || r.Reserved() != row.reserved || r.Range() != row.rng {
+				t.Errorf("code %d: Valid %v Reserved %v Range %v, want %v %v %v (%s)",
+					code, r.Valid(), r.Reserved(), r.Range(), row.valid, row.reserved, row.rng, row.source)
+			}
+			checked++
+		}
+	}
+	if checked != 65536 {
+		t.Errorf("checked %d codes, want 65536", checked)
+	}
+}
+
+func TestStringUnnamed(t *testing.T) {
+	for _, code := range []int{0, 999, 1016, 2999, 3001, 4001, 4999, 5000, 65535} {
+		want := "Reason(" + strconv.Itoa(code) + ")"
+		if got := Reason(code).String(); got != want {
+			t.Errorf("Reason(%d).String() = %q, want %q", code, got, want)
+		}
+	}
+}
+
+func TestGet(t *testing.T) {
+	for _, code := range []int{0, 1, 999, 1000, 1006, 4001, 65535} {
+		r, err := Get(code)
+		if err != nil || int(r) != code {
+			t.Errorf("Get(%d) = %d, %v; want %d, nil", code, r, err, code)
+		}
+	}
+	for _, tc := range []struct {
+		code int
+		msg  string
+	}{
+		{-1, "reasons: code -1 is out of range 0..65535"},
+		{65536, "reasons: code 65536 is out of range 0..65535"},
+		{70000, "reasons: code 70000 is out of range 0..65535"},
+	} {
+		r, err := Get(tc.code)
+		if !errors.Is(err, ErrOutOfRange) {
+			t.Errorf("Get(%d) error = %v, want ErrOutOfRange", tc.code, err)
+			continue
+		}
+		if err.Error() != tc.msg || r != 0 {
+			t.Errorf("Get(%d) = %d, %q; want 0, %q", tc.code, r, err, tc.msg)
+		}
+	}
+}
+
+func TestDescriptionOfUnnamed(t *testing.T) {
+	for _, tc := range []struct {
+		code int
+		rng  Range
+	}{
+		{0, RangeUnused}, {999, RangeUnused},
+		{1016, RangeProtocol}, {2999, RangeProtocol},
+		{3001, RangeRegistered}, {3999, RangeRegistered},
+		{4000, RangePrivate}, {4999, RangePrivate},
+		{5000, RangeOutside}, {65535, RangeOutside},
+	} {
+		r := Reason(tc.code)
+		if got, want := r.Description(), tc.rng.Description(); got != want {
+			t.Errorf("Reason(%d).Description() = %q, want the description of %v, %q", tc.code, got, tc.rng, want)
+		}
+	}
+}
+
+func TestRanges(t *testing.T) {
+	for _, tc := range []struct {
+		g           Range
+		name        string
+		first, last Reason
+	}{
+		{RangeUnused, "Unused", 0, 999},
+		{RangeProtocol, "Protocol", 1000, 2999},
+		{RangeRegistered, "Registered", 3000, 3999},
+		{RangePrivate, "Private", 4000, 4999},
+		{RangeOutside, "Outside", 5000, 65535},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.g.String(); got != tc.name {
+				t.Errorf("String() = %q, want %q", got, tc.name)
+			}
+			first, last := tc.g.Bounds()
+			if first != tc.first || last != tc.last {
+				t.Errorf("Bounds() = %d, %d; want %d, %d", first, last, tc.first, tc.last)
+			}
+			if first.Range() != tc.g || last.Range() != tc.g {
+				t.Errorf("bounds %d, %d are not in the range", first, last)
+			}
+			if tc.g.Description() == "" {
+				t.Error("Description() is empty")
+			}
+		})
+	}
+	unknown := Range(5)
+	if first, last := unknown.Bounds(); first != 0 || last != 0 {
+		t.Errorf("Range(5).Bounds() = %d, %d; want 0, 0", first, last)
+	}
+	if unknown.String() != "Range(5)" || unknown.Description() == "" {
+		t.Errorf("Range(5) = %q, %q", unknown.String(), unknown.Description())
+	}
+}
+
+var sink any
+
+func BenchmarkString(b *testing.B) {
+	for _, c := range []struct {
+		name  string
+		codes []Reason
+	}{
+		// A named code returns a constant string; an unnamed one builds
+		// "Reason(N)" and so allocates.
+		{"Named", []Reason{Normal, TLSHandshakeFailure, Forbidden, Timeout}},
+		{"Unnamed", []Reason{0, 2999, 4001, 65535}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var n int
+			for i := 0; b.Loop(); i++ {
+				n += len(c.codes[i&3].String())
+			}
+			sink = n
+		})
+	}
+}
+
+func BenchmarkGet(b *testing.B) {
+	b.ReportAllocs()
+	codes := []int{1000, 1006, 4001, 65535}
+	var n int
+	for i := 0; b.Loop(); i++ {
+		r, err := Get(codes[i&3])
+		if err == nil {
+			n += int(r)
+		}
+	}
+	sink = n
+}
+
+func BenchmarkValid(b *testing.B) {
+	b.ReportAllocs()
+	var n int
+	for i := 0; b.Loop(); i++ {
+		if Reason(i).Valid() {
+			n++
+		}
+	}
+	sink = n
+}
+
+func BenchmarkReserved(b *testing.B) {
+	b.ReportAllocs()
+	var n int
+	for i := 0; b.Loop(); i++ {
+		if Reason(i).Reserved() {
+			n++
+		}
+	}
+	sink = n
+}
