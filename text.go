@@ -101,8 +101,11 @@ func parseText(s string) (Reason, error) {
 			return r, nil
 		}
 	}
-	if !isDigits(s) || len(s) > 1 && s[0] == '0' {
+	if !isDigits(s) {
 		return 0, errorf(ErrUnknownName, "%q is neither a close code name nor a decimal number", s)
+	}
+	if len(s) > 1 && s[0] == '0' {
+		return 0, errorf(ErrUnknownName, "%q has a leading zero, which the decimal form of a close code never has", s)
 	}
 	n, err := strconv.ParseUint(s, 10, 16)
 	if err != nil {

@@ -1,0 +1,21 @@
+// Command wsreason explains WebSocket close codes and decodes Close frame
+// bodies.
+//
+// Usage:
+//
+//	wsreason                       table of the named codes and the ranges
+//	wsreason CODE...               explain codes, given as numbers or names
+//	wsreason -payload HEX          decode a Close frame body
+//	wsreason -format CODE [TEXT]   build a Close frame body
+//
+// Add -json for one JSON document instead of text. Exit status: 0 on success,
+// 1 when a payload is invalid or a body cannot be built, 2 for bad usage.
+package main
+
+import (
+	"os"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
