@@ -2,14 +2,18 @@
 # proxy on first use, so a machine with Go, git and make needs nothing else.
 GO          ?= go
 STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+EXHAUSTIVE  := $(GO) run github.com/nishanths/exhaustive/cmd/exhaustive@v0.17.1
+BENCHSTAT   := $(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 FUZZTIME    ?= 20s
 COUNT       ?= 6
 
-.PHONY: test generate check-generate fmt vet lint fuzz bench
+.PHONY: test generate check-generate fmt vet lint exhaustive fuzz bench
 
-## test: everything CI checks: generated code, formatting, vet, staticcheck, tests with -race
-test: check-generate fmt vet lint
+## test: everything CI checks: generated code, formatting, vet, staticcheck,
+## exhaustive switches, and the tests of both modules with -race
+test: check-generate fmt vet lint exhaustive
 	$(GO) test -race ./...
+	cd interop && $(GO) test -race ./...
 
 ## generate: rerun go generate (stringer) in place
 generate:
@@ -35,19 +39,28 @@ check-generate:
 fmt:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:" >&2; echo "$$out" >&2; exit 1; fi
 
-## vet: go vet
+## vet: go vet, both modules
 vet:
 	$(GO) vet ./...
+	cd interop && $(GO) vet ./...
 
-## lint: staticcheck, pinned
+## lint: staticcheck, pinned, both modules
 lint:
 	$(STATICCHECK) ./...
+	cd interop && $(STATICCHECK) ./...
+
+## exhaustive: every switch on an enum in interop/ names all its constants or has a default
+exhaustive:
+	cd interop && $(EXHAUSTIVE) -d ./...
 
 ## fuzz: run each fuzz target for FUZZTIME
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) .
 	$(GO) test -run '^$$' -fuzz '^FuzzText$$' -fuzztime $(FUZZTIME) .
 
-## bench: run the benchmarks COUNT times
+## bench: run both modules' benchmarks COUNT times and summarize them with benchstat
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count $(COUNT) ./...
+	$(GO) test -run '^$$' -bench . -benchmem -count $(COUNT) . | tee bench-reasons.txt
+	cd interop && $(GO) test -run '^$$' -bench . -benchmem -count $(COUNT) . | tee ../bench-interop.txt
+	$(BENCHSTAT) bench-reasons.txt
+	$(BENCHSTAT) -col /impl bench-interop.txt

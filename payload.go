@@ -43,11 +43,11 @@ func Parse(payload []byte) (Reason, string, error) {
 	if !r.Valid() {
 		return ProtocolError, "", invalidCode(r)
 	}
-	text := payload[2:]
-	if !utf8.Valid(text) {
-		return InconsistentData, "", invalidUTF8(string(text))
+	text := string(payload[2:])
+	if !validText(text) {
+		return InconsistentData, "", invalidUTF8(text)
 	}
-	return r, string(text), nil
+	return r, text, nil
 }
 
 // Append appends the Close frame body for r and text to dst and returns the
@@ -63,8 +63,7 @@ func Append(dst []byte, r Reason, text string) ([]byte, error) {
 	if err := check(r, text); err != nil || r == NoStatus {
 		return dst, err // check lets NoStatus through only with no text
 	}
-	dst = binary.BigEndian.AppendUint16(dst, uint16(r))
-	return append(dst, text...), nil
+	return append(binary.BigEndian.AppendUint16(dst, uint16(r)), text...), nil
 }
 
 // Format returns a newly allocated Close frame body for r and text, under
@@ -76,7 +75,10 @@ func Format(r Reason, text string) ([]byte, error) {
 	if r == NoStatus {
 		return []byte{}, nil
 	}
-	return Append(make([]byte, 0, 2+len(text)), r, text)
+	p := make([]byte, 2+len(text))
+	binary.BigEndian.PutUint16(p, uint16(r))
+	copy(p[2:], text)
+	return p, nil
 }
 
 // TruncateText shortens text to at most [MaxTextLen] bytes, cutting only
@@ -97,21 +99,53 @@ func TruncateText(text string) string {
 	return text[:cut]
 }
 
-// check reports why r and text cannot form a Close frame body, or nil.
+// check reports why r and text cannot form a Close frame body, or nil. Its
+// fast path is small enough for the compiler to inline.
 func check(r Reason, text string) error {
-	if r == NoStatus && text == "" {
+	if r.Valid() && len(text) <= MaxTextLen && validText(text) {
 		return nil
 	}
-	if !r.Valid() {
+	return whyInvalid(r, text)
+}
+
+func whyInvalid(r Reason, text string) error {
+	switch {
+	case r == NoStatus && text == "":
+		return nil
+	case !r.Valid():
 		return invalidCode(r)
-	}
-	if len(text) > MaxTextLen {
+	case len(text) > MaxTextLen:
 		return errorf(ErrTextTooLong, "close reason of %d bytes is over the %d-byte limit", len(text), MaxTextLen)
 	}
-	if !utf8.ValidString(text) {
-		return invalidUTF8(text)
+	return invalidUTF8(text)
+}
+
+// validText reports whether s is valid UTF-8, like utf8.ValidString, but
+// settles the common all-ASCII reason eight bytes at a time first.
+func validText(s string) bool {
+	const highBits = 0x8080808080808080
+	n := len(s)
+	if n < 8 {
+		for i := 0; i < n; i++ {
+			if s[i] >= utf8.RuneSelf {
+				return utf8.ValidString(s)
+			}
+		}
+		return true
 	}
-	return nil
+	// The last word overlaps the loop's and covers the remaining n%8 bytes.
+	seen := word(s[n-8:])
+	for i := 0; i+8 <= n; i += 8 {
+		seen |= word(s[i:])
+	}
+	return seen&highBits == 0 || utf8.ValidString(s)
+}
+
+// word loads the first eight bytes of s; the compiler makes it one load.
+func word(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
 func invalidCode(r Reason) error {

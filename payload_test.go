@@ -386,3 +386,23 @@ func BenchmarkFormat(b *testing.B) {
 	}
 	sink = n
 }
+
+// TestValidText puts a non-ASCII byte, valid or not, at every position of
+// texts of every length around the word size, where the word-at-a-time path
+// could miss it.
+func TestValidText(t *testing.T) {
+	inserts := []string{"é", "€", "🙂", "\x80", "\xff", "\xed\xa0\x80", "\xc3"}
+	for n := 0; n <= 40; n++ {
+		for at := 0; at <= n; at++ {
+			for _, ins := range inserts {
+				s := strings.Repeat("a", at) + ins + strings.Repeat("b", n-at)
+				if got, want := validText(s), oracleValidUTF8([]byte(s)); got != want {
+					t.Errorf("validText(%q) = %v, want %v", s, got, want)
+				}
+			}
+		}
+		if s := strings.Repeat("z", n); !validText(s) {
+			t.Errorf("validText(%q) = false", s)
+		}
+	}
+}

@@ -1,0 +1,172 @@
+package interop
+
+import (
+	"testing"
+
+	coderws "github.com/coder/websocket"
+	"github.com/gobwas/ws"
+	gorillaws "github.com/gorilla/websocket"
+
+	"github.com/wsreasons/reasons"
+)
+
+// Each benchmark runs the same job through package reasons and through the
+// peers' nearest exported equivalent, as sub-benchmarks named impl=NAME, so
+// that benchstat -col /impl puts them side by side. See BENCHMARKS.md.
+
+// The sinks keep results alive, as a real caller would by writing a body to
+// the wire or logging a reason, so the compiler cannot drop or stack-allocate
+// them in one implementation and not another.
+var (
+	sink      int
+	sinkBytes []byte
+	sinkText  string
+)
+
+const benchText = "server shutting down"
+
+func BenchmarkParse(b *testing.B) {
+	payloads := []struct {
+		name string
+		p    []byte
+	}{
+		{"code", body(1001, "")},
+		{"text", body(1001, benchText)},
+	}
+	for _, pl := range payloads {
+		b.Run(pl.name+"/impl=reasons", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				r, text, err := reasons.Parse(pl.p)
+				if err != nil {
+					b.Fatal(err)
+				}
+				sink += int(r)
+				sinkText = text
+			}
+		})
+		// gobwas splits the job: ParseCloseFrameData decodes, and
+		// CheckCloseFrameData validates code and UTF-8.
+		b.Run(pl.name+"/impl=gobwas", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				code, text := ws.ParseCloseFrameData(pl.p)
+				if err := ws.CheckCloseFrameData(code, text); err != nil {
+					b.Fatal(err)
+				}
+				sink += int(code)
+				sinkText = text
+			}
+		})
+	}
+}
+
+func BenchmarkFormat(b *testing.B) {
+	b.Run("impl=reasons", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			p, err := reasons.Format(reasons.GoingAway, benchText)
+			if err != nil {
+				b.Fatal(err)
+			}
+			sinkBytes = p
+		}
+	})
+	b.Run("impl=gorilla", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			sinkBytes = gorillaws.FormatCloseMessage(gorillaws.CloseGoingAway, benchText)
+		}
+	})
+	b.Run("impl=gobwas", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			sinkBytes = ws.NewCloseFrameBody(ws.StatusGoingAway, benchText)
+		}
+	})
+}
+
+// BenchmarkAppend writes into a reused buffer. gorilla and gobwas have no
+// appending form, so their rows allocate a fresh body as in BenchmarkFormat;
+// gobwas's PutCloseFrameBody, which fills a buffer the caller sized and
+// checks nothing, is shown for scale.
+func BenchmarkAppend(b *testing.B) {
+	buf := make([]byte, 0, reasons.MaxPayloadLen)
+	b.Run("impl=reasons", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var err error
+			buf, err = reasons.Append(buf[:0], reasons.GoingAway, benchText)
+			if err != nil {
+				b.Fatal(err)
+			}
+			sinkBytes = buf
+		}
+	})
+	b.Run("impl=gorilla", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			sinkBytes = gorillaws.FormatCloseMessage(gorillaws.CloseGoingAway, benchText)
+		}
+	})
+	b.Run("impl=gobwas", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			sinkBytes = ws.NewCloseFrameBody(ws.StatusGoingAway, benchText)
+		}
+	})
+	b.Run("impl=gobwas-put-unchecked", func(b *testing.B) {
+		b.ReportAllocs()
+		p := buf[:2+len(benchText)]
+		for b.Loop() {
+			ws.PutCloseFrameBody(p, ws.StatusGoingAway, benchText)
+			sinkBytes = p
+		}
+	})
+}
+
+// benchCodes mixes named, unnamed, valid and invalid codes.
+var benchCodes = [16]uint16{1000, 1001, 1005, 1006, 1011, 1012, 1014, 1015, 1016, 2999, 3000, 3008, 4001, 4999, 5000, 999}
+
+func BenchmarkString(b *testing.B) {
+	// Named codes only: for unnamed ones both build "Name(N)" and allocate.
+	named := [8]uint16{1000, 1001, 1002, 1006, 1008, 1011, 1013, 1015}
+	b.Run("impl=reasons", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			sinkText = reasons.Reason(named[i&7]).String()
+		}
+	})
+	b.Run("impl=coder", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			sinkText = coderws.StatusCode(named[i&7]).String()
+		}
+	})
+}
+
+// gobwasValid is the validity rule gobwas's CheckCloseFrameData applies,
+// written with its StatusCode predicates.
+func gobwasValid(c ws.StatusCode) bool {
+	return !c.IsNotUsed() && !c.IsProtocolReserved() && c != ws.StatusNoMeaningYet &&
+		!(c.IsProtocolSpec() && !c.IsProtocolDefined())
+}
+
+func BenchmarkValid(b *testing.B) {
+	b.Run("impl=reasons", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			if reasons.Reason(benchCodes[i&15]).Valid() {
+				sink++
+			}
+		}
+	})
+	b.Run("impl=gobwas", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			if gobwasValid(ws.StatusCode(benchCodes[i&15])) {
+				sink++
+			}
+		}
+	})
+}

@@ -1,0 +1,176 @@
+package interop
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/wsreasons/reasons"
+)
+
+// sendableCodes are the codes sent across every pair of libraries: every
+// valid code from 1000 to 1014, the registered ones, and the edges of the
+// application ranges.
+var sendableCodes = []reasons.Reason{
+	reasons.Normal, reasons.GoingAway, reasons.ProtocolError, reasons.UnacceptableData,
+	reasons.InconsistentData, reasons.PolicyViolation, reasons.MessageTooBig,
+	reasons.ExtensionNotPresent, reasons.UnexpectedCondition, reasons.ServiceRestart,
+	reasons.TryAgainLater, reasons.BadGateway,
+	reasons.Unauthorized, reasons.Forbidden, reasons.Timeout, 3999, 4000, 4001, 4999,
+}
+
+// closeTexts are the reason texts sent with each code.
+var closeTexts = []string{
+	"",
+	"goodbye",
+	"κόσμε 🙂 ünïcödé",
+	strings.Repeat("é", 60) + "abc", // exactly 123 bytes
+}
+
+// refusedOnReceipt lists, for each library, the valid codes it refuses when
+// they arrive in a Close frame: instead of reporting the code it fails the
+// connection with 1002. These are the libraries' deviations from the IANA
+// registry, asserted here so that a fix upstream shows up as a failure to
+// update the table and interop/README.md.
+var refusedOnReceipt = map[string][]reasons.Reason{
+	"reasons": nil,
+	"gorilla": {reasons.BadGateway},
+	"coder":   nil,
+	"gobwas":  {reasons.ServiceRestart, reasons.TryAgainLater, reasons.BadGateway},
+}
+
+func TestSendableCodesAreValid(t *testing.T) {
+	for _, r := range sendableCodes {
+		if !r.Valid() {
+			t.Errorf("%d is in sendableCodes but not Valid", r)
+		}
+	}
+	for c := 1000; c <= 1014; c++ {
+		if r := reasons.Reason(c); r.Valid() && !slices.Contains(sendableCodes, r) {
+			t.Errorf("valid code %d is missing from sendableCodes", c)
+		}
+	}
+	if got := len(closeTexts[3]); got != reasons.MaxTextLen {
+		t.Errorf("the longest text is %d bytes, want %d", got, reasons.MaxTextLen)
+	}
+}
+
+// TestPairs closes connections between every pair of libraries, in both
+// roles, with every sendable code and text, and checks what the receiving
+// library reports. Our reference endpoint takes part as a server.
+func TestPairs(t *testing.T) {
+	servers := append(slices.Clone(libraries), library{name: "reasons", accept: acceptReference})
+	refused := map[string]map[reasons.Reason]bool{} // observed, by receiving library
+	for _, srvLib := range servers {
+		srv := startServer(t, srvLib.accept)
+		for _, cliLib := range libraries {
+			for _, serverSends := range []bool{true, false} {
+				sender, receiver := srvLib, cliLib
+				if !serverSends {
+					sender, receiver = cliLib, srvLib
+				}
+				name := fmt.Sprintf("%s_server/%s_client/%s_closes", srvLib.name, cliLib.name, sender.name)
+				if sender.name == receiver.name {
+					name += "_as_" + map[bool]string{true: "server", false: "client"}[serverSends]
+				}
+				t.Run(name, func(t *testing.T) {
+					for _, r := range sendableCodes {
+						for _, text := range closeTexts {
+							got, ok := closeOnce(t, srv, cliLib, serverSends, r, text)
+							if !ok {
+								continue
+							}
+							checkReceived(t, sender.name, receiver.name, r, text, got)
+							if got.err != nil {
+								if refused[receiver.name] == nil {
+									refused[receiver.name] = map[reasons.Reason]bool{}
+								}
+								refused[receiver.name][r] = true
+							}
+						}
+					}
+				})
+			}
+		}
+	}
+	if t.Failed() {
+		return
+	}
+	var b strings.Builder
+	b.WriteString("| receiving library | valid codes it refuses (fails the connection with 1002) |\n|---|---|\n")
+	for _, lib := range servers {
+		var codes []string
+		for _, r := range sendableCodes {
+			if refused[lib.name][r] {
+				codes = append(codes, fmt.Sprintf("%d %v", r, r))
+			}
+		}
+		if codes == nil {
+			codes = []string{"none"}
+		}
+		fmt.Fprintf(&b, "| %s | %s |\n", lib.name, strings.Join(codes, ", "))
+	}
+	checkReadmeSection(t, "pairs", b.String())
+}
+
+// received is what the receiving library reported, and what the sending
+// one made of the reply.
+type received struct {
+	code    int
+	text    string
+	err     error // the receiver's error instead of a code
+	sendErr error
+}
+
+// closeOnce opens one connection, has one side close it with r and text,
+// and returns what the other side reported.
+func closeOnce(t *testing.T, srv *server, client library, serverSends bool, r reasons.Reason, text string) (received, bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	serverEnd, clientEnd, err := connect(ctx, srv, client)
+	if err != nil {
+		t.Errorf("%d %q: %v", r, text, err)
+		return received{}, false
+	}
+	defer serverEnd.drop()
+	defer clientEnd.drop()
+	sender, receiver := serverEnd, clientEnd
+	if !serverSends {
+		sender, receiver = clientEnd, serverEnd
+	}
+	sent := make(chan error, 1)
+	go func() { sent <- sender.closeWith(r, text) }()
+	var got received
+	got.code, got.text, got.err = receiver.awaitClose()
+	if got.err != nil {
+		receiver.drop() // a refusing library may leave the sender waiting
+	}
+	got.sendErr = <-sent
+	return got, true
+}
+
+func checkReceived(t *testing.T, sender, receiver string, r reasons.Reason, text string, got received) {
+	t.Helper()
+	if slices.Contains(refusedOnReceipt[receiver], r) {
+		if got.err == nil {
+			t.Errorf("%d %q: %s accepted the code it is listed as refusing (reported %d %q)", r, text, receiver, got.code, got.text)
+		}
+		return
+	}
+	if got.err != nil {
+		t.Errorf("%d %q: %s reported an error instead of the code: %v", r, text, receiver, got.err)
+		return
+	}
+	back, err := reasons.Get(got.code)
+	if err != nil || back != r || got.text != text {
+		t.Errorf("sent %d %q, %s reported %d %q (%v)", r, text, receiver, got.code, got.text, err)
+	}
+	// The receiver echoes the code, so a sender that refuses the code on
+	// receipt also refuses the echo of its own Close frame.
+	if senderRefuses := slices.Contains(refusedOnReceipt[sender], r); senderRefuses != (got.sendErr != nil) {
+		t.Errorf("%d %q: %s refuses it on receipt: %v, but closing with it reported %v", r, text, sender, senderRefuses, got.sendErr)
+	}
+}

@@ -1,0 +1,107 @@
+package interop
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gobwas/ws"
+
+	"github.com/wsreasons/reasons"
+)
+
+// referenceEndpoint is our own server endpoint: gobwas/ws's low-level frame
+// API for the bytes on the wire, and nothing but reasons.Parse and
+// reasons.Format to decide how to answer a Close frame.
+type referenceEndpoint struct {
+	conn net.Conn
+	r    io.Reader
+}
+
+func acceptReference(w http.ResponseWriter, r *http.Request) (endpoint, error) {
+	conn, buf, _, err := ws.UpgradeHTTP(r, w)
+	if err != nil {
+		return nil, err
+	}
+	return &referenceEndpoint{conn, buf}, nil
+}
+
+// maxFrame bounds what the reference endpoint reads of any one frame.
+const maxFrame = 1 << 16
+
+// readClose reads frames until a Close frame and returns its body.
+func (e *referenceEndpoint) readClose() ([]byte, error) {
+	e.conn.SetReadDeadline(time.Now().Add(timeout))
+	for {
+		h, err := ws.ReadHeader(e.r)
+		if err != nil {
+			return nil, err
+		}
+		if h.Length > maxFrame {
+			return nil, errors.New("frame too large for the reference endpoint")
+		}
+		payload := make([]byte, h.Length)
+		if _, err := io.ReadFull(e.r, payload); err != nil {
+			return nil, err
+		}
+		if h.Masked {
+			ws.Cipher(payload, h.Mask, 0)
+		}
+		if h.OpCode == ws.OpClose {
+			return payload, nil
+		}
+	}
+}
+
+func (e *referenceEndpoint) writeClose(body []byte) error {
+	e.conn.SetWriteDeadline(time.Now().Add(timeout))
+	return ws.WriteFrame(e.conn, ws.NewCloseFrame(body))
+}
+
+// awaitClose waits for a Close frame, then replies: with the received code
+// on success (no code for an empty body), or with the code Parse names for a
+// malformed body.
+func (e *referenceEndpoint) awaitClose() (int, string, error) {
+	payload, err := e.readClose()
+	if err != nil {
+		return 0, "", err
+	}
+	r, text, perr := reasons.Parse(payload)
+	// r is the code to echo or the code to reply with: either way one that
+	// Format accepts, or NoStatus, which it turns into an empty body.
+	reply, err := reasons.Format(r, "")
+	if err == nil {
+		err = e.writeClose(reply)
+	}
+	if err != nil {
+		return 0, "", err
+	}
+	if perr != nil {
+		return 0, "", perr
+	}
+	return int(r), text, nil
+}
+
+func (e *referenceEndpoint) closeWith(r reasons.Reason, text string) error {
+	body, err := reasons.Format(r, text)
+	if err != nil {
+		return err
+	}
+	if err := e.writeClose(body); err != nil {
+		return err
+	}
+	reply, err := e.readClose()
+	if err != nil {
+		return err
+	}
+	got, _, err := reasons.Parse(reply)
+	if err == nil && got != r {
+		err = fmt.Errorf("peer replied with %d", got)
+	}
+	return err
+}
+
+func (e *referenceEndpoint) drop() { e.conn.Close() }
