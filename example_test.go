@@ -51,6 +51,19 @@ func ExampleReason_Reserved() {
 	// 1015 TLSHandshakeFailure
 }
 
+func ExampleReason_BrowserCloseable() {
+	// A server may close with GoingAway, but a page's script may not.
+	for _, r := range []reasons.Reason{reasons.Normal, reasons.GoingAway, reasons.Unauthorized, 4000, 5000} {
+		fmt.Printf("%d valid=%v browser=%v\n", r, r.Valid(), r.BrowserCloseable())
+	}
+	// Output:
+	// 1000 valid=true browser=true
+	// 1001 valid=true browser=false
+	// 3000 valid=true browser=true
+	// 4000 valid=true browser=true
+	// 5000 valid=false browser=false
+}
+
 func ExampleReason_Range() {
 	for _, r := range []reasons.Reason{999, reasons.GoingAway, reasons.Forbidden, 4404, 5000} {
 		fmt.Printf("%d %v\n", r, r.Range())

@@ -79,6 +79,14 @@ func (r Reason) Valid() bool {
 	return r-3000 < 2000 || r-1000 < 16 && validProtocol>>(r-1000)&1 != 0
 }
 
+// BrowserCloseable reports whether a script in a web browser may pass r to
+// WebSocket.close(): only 1000 and 3000-4999, under the WHATWG WebSockets
+// standard. Browsers throw an InvalidAccessError for any other code, even one
+// that is [Reason.Valid] for servers and other clients, such as [GoingAway].
+func (r Reason) BrowserCloseable() bool {
+	return r == Normal || r-3000 < 2000
+}
+
 // Reserved reports whether r is one of the named codes that an endpoint must
 // never put in a Close frame: [Reserved], [NoStatus], [AbnormalClose] and
 // [TLSHandshakeFailure]. The last three exist so that a library can report,

@@ -75,23 +75,27 @@ func TestNamedCodes(t *testing.T) {
 // codeRules divides the whole code space by RFC 6455 §7.4 and the IANA
 // registry. The test below checks that the rows cover 0..65535 without gaps
 // or overlaps before using them.
+// The browser column follows the WHATWG WebSockets standard's close()
+// method: 1000 or 3000-4999.
 var codeRules = []struct {
 	first, last int
 	valid       bool
 	reserved    bool
+	browser     bool
 	rng         Range
 	source      string
 }{
-	{0, 999, false, false, RangeUnused, "RFC 6455 §7.4.2: not used"},
-	{1000, 1003, true, false, RangeProtocol, "RFC 6455 §7.4.1"},
-	{1004, 1006, false, true, RangeProtocol, "RFC 6455 §7.4.1: reserved, 1005 and 1006 never sent"},
-	{1007, 1011, true, false, RangeProtocol, "RFC 6455 §7.4.1"},
-	{1012, 1014, true, false, RangeProtocol, "IANA registry"},
-	{1015, 1015, false, true, RangeProtocol, "RFC 6455 §7.4.1: never sent"},
-	{1016, 2999, false, false, RangeProtocol, "RFC 6455 §7.4.2: unassigned protocol codes"},
-	{3000, 3999, true, false, RangeRegistered, "RFC 6455 §7.4.2: IANA registered"},
-	{4000, 4999, true, false, RangePrivate, "RFC 6455 §7.4.2: private use"},
-	{5000, 65535, false, false, RangeOutside, "outside the close code space"},
+	{0, 999, false, false, false, RangeUnused, "RFC 6455 §7.4.2: not used"},
+	{1000, 1000, true, false, true, RangeProtocol, "RFC 6455 §7.4.1"},
+	{1001, 1003, true, false, false, RangeProtocol, "RFC 6455 §7.4.1"},
+	{1004, 1006, false, true, false, RangeProtocol, "RFC 6455 §7.4.1: reserved, 1005 and 1006 never sent"},
+	{1007, 1011, true, false, false, RangeProtocol, "RFC 6455 §7.4.1"},
+	{1012, 1014, true, false, false, RangeProtocol, "IANA registry"},
+	{1015, 1015, false, true, false, RangeProtocol, "RFC 6455 §7.4.1: never sent"},
+	{1016, 2999, false, false, false, RangeProtocol, "RFC 6455 §7.4.2: unassigned protocol codes"},
+	{3000, 3999, true, false, true, RangeRegistered, "RFC 6455 §7.4.2: IANA registered"},
+	{4000, 4999, true, false, true, RangePrivate, "RFC 6455 §7.4.2: private use"},
+	{5000, 65535, false, false, false, RangeOutside, "outside the close code space"},
 }
 
 func TestEveryCode(t *testing.T) {
@@ -110,9 +114,9 @@ func TestEveryCode(t *testing.T) {
 	for _, row := range codeRules {
 		for code := row.first; code <= row.last; code++ {
 			r := Reason(code)
-			if r.Valid() != row.valid || r.Reserved() != row.reserved || r.Range() != row.rng {
-				t.Errorf("code %d: Valid %v Reserved %v Range %v, want %v %v %v (%s)",
-					code, r.Valid(), r.Reserved(), r.Range(), row.valid, row.reserved, row.rng, row.source)
+			if r.Valid() != row.valid || r.Reserved() != row.reserved || r.BrowserCloseable() != row.browser || r.Range() != row.rng {
+				t.Errorf("code %d: Valid %v Reserved %v BrowserCloseable %v Range %v, want %v %v %v %v (%s)",
+					code, r.Valid(), r.Reserved(), r.BrowserCloseable(), r.Range(), row.valid, row.reserved, row.browser, row.rng, row.source)
 			}
 			checked++
 		}

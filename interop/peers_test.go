@@ -309,17 +309,17 @@ func (c *rawConn) writeClose(payload []byte) error {
 	return ws.WriteFrame(c.conn, f)
 }
 
-// readReply reads frames until a Close frame arrives and returns its body.
-// ok is false when the connection ended without one.
-func (c *rawConn) readReply() (body []byte, ok bool) {
+// readReply reads frames until a Close frame arrives and returns its body,
+// or an error when the connection ended without one.
+func (c *rawConn) readReply() ([]byte, error) {
 	c.conn.SetReadDeadline(time.Now().Add(timeout))
 	for {
 		f, err := ws.ReadFrame(c.r)
 		if err != nil {
-			return nil, false
+			return nil, err
 		}
 		if f.Header.OpCode == ws.OpClose {
-			return f.Payload, true
+			return f.Payload, nil
 		}
 	}
 }

@@ -2,6 +2,7 @@ package interop
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -34,4 +35,53 @@ func checkReadmeSection(t *testing.T, name, content string) {
 	if err := os.WriteFile("README.md", []byte(before+begin+content+end+after), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestReadmeTables writes the interop tables from the expectation tables
+// that TestPairs, TestRawCloseFrames and TestBrowserCloseCodes assert
+// against real connections, so the README says exactly what those tests
+// check.
+func TestReadmeTables(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("| receiving library | valid codes it refuses (fails the connection with 1002) |\n|---|---|\n")
+	for _, lib := range pairServers() {
+		var codes []string
+		for _, r := range refusedOnReceipt[lib.name] {
+			codes = append(codes, fmt.Sprintf("%d %v", r, r))
+		}
+		if codes == nil {
+			codes = []string{"none"}
+		}
+		fmt.Fprintf(&b, "| %s | %s |\n", lib.name, strings.Join(codes, ", "))
+	}
+	checkReadmeSection(t, "pairs", b.String())
+
+	b.Reset()
+	b.WriteString("| Close frame body | RFC 6455 |")
+	for _, s := range rawServers {
+		b.WriteString(" " + s.lib.name + " |")
+	}
+	b.WriteString(" chromium | chromium CloseEvent.code |\n|---|---|" + strings.Repeat("---|", len(rawServers)+2) + "\n")
+	mark := func(got, rfc string) string {
+		if got != rfc {
+			return "**" + got + "**"
+		}
+		return got
+	}
+	for _, c := range rawCases {
+		fmt.Fprintf(&b, "| %s | %s |", c.name, c.rfc)
+		for _, s := range rawServers {
+			got, deviates := s.want[c.name]
+			if !deviates {
+				got = c.rfc
+			}
+			b.WriteString(" " + mark(got, c.rfc) + " |")
+		}
+		chromium, ok := chromiumRaw[c.name]
+		if !ok {
+			t.Errorf("chromiumRaw has no entry for %q", c.name)
+		}
+		fmt.Fprintf(&b, " %s | %d |\n", mark(chromium.reply, c.rfc), chromium.event)
+	}
+	checkReadmeSection(t, "raw", b.String())
 }

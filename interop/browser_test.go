@@ -1,0 +1,381 @@
+package interop
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gobwas/ws"
+
+	"github.com/wsreasons/reasons"
+)
+
+// chromiumPath is Debian's Chromium, which .ci/run installs.
+const chromiumPath = "/usr/bin/chromium"
+
+// browserTimeout bounds one whole browser run: start, every case, results.
+const browserTimeout = 90 * time.Second
+
+//go:embed testdata/browser.html
+var browserPage []byte
+
+// browserPlan is what the page runs; the page fetches it as JSON. Each list
+// is run in order and answered in the same order.
+type browserPlan struct {
+	// ServerCloses: the server closes with Body (hex); Drop drops the TCP
+	// connection instead. The page reports the CloseEvent.
+	ServerCloses []serverClose `json:"serverCloses"`
+	// BrowserCloses: the page calls close(Code, Reason), or close() when
+	// Plain; the server parses what arrives.
+	BrowserCloses []browserClose `json:"browserCloses"`
+	// Refusals: the page calls close(Code, Reason) and reports the name of
+	// the exception it throws, or "accepted".
+	Refusals []browserClose `json:"refusals"`
+	// Raw: the server sends a raw Close frame; the server records the
+	// browser's reply on the wire and the page its CloseEvent.
+	Raw []string `json:"raw"`
+}
+
+type serverClose struct {
+	Code reasons.Reason `json:"code"`
+	Text string         `json:"text"`
+	Body []byte         `json:"-"`
+	Drop bool           `json:"drop"`
+}
+
+type browserClose struct {
+	Code   int    `json:"code"`
+	Reason string `json:"reason"`
+	Plain  bool   `json:"plain"` // close() with no arguments
+	Long   bool   `json:"long"`  // the reason is over 123 bytes
+}
+
+// closeEvent is what the page saw of a connection's end.
+type closeEvent struct {
+	Code     int    `json:"code"`
+	Reason   string `json:"reason"`
+	WasClean bool   `json:"wasClean"`
+	Timeout  bool   `json:"timeout"`
+}
+
+type browserResults struct {
+	Error         string       `json:"error"`
+	ServerCloses  []closeEvent `json:"serverCloses"`
+	BrowserCloses []closeEvent `json:"browserCloses"`
+	Refusals      []string     `json:"refusals"`
+	Raw           []closeEvent `json:"raw"`
+}
+
+// serverSaw is what the Go server read from the browser on one connection.
+type serverSaw struct {
+	code  reasons.Reason
+	text  string
+	err   error
+	reply string // for raw cases: the browser's reply on the wire
+}
+
+// refusalCodes is a spread of codes to hand to WebSocket.close().
+var refusalCodes = []int{0, 999, 1000, 1001, 1002, 1005, 1006, 1011, 1014, 1015, 2999, 3000, 3008, 3999, 4000, 4999, 5000, 65535}
+
+// chromiumRaw is what Chromium answers to each of rawCases: its reply on the
+// wire (as in TestRawCloseFrames) and the CloseEvent code the page sees.
+// Every entry is asserted by TestBrowserCloseCodes.
+// Chromium checks only for the three codes RFC 6455 says are never sent:
+// it echoes and reports every other code, even 0 and 65535. It answers a
+// reason that is not UTF-8 with 1002 rather than 1007.
+var chromiumRaw = map[string]struct {
+	reply string
+	event int
+}{
+	"empty body":                    {"empty", 1005},
+	"1000 with reason":              {"1000", 1000},
+	"1014 (IANA)":                   {"1014", 1014},
+	"4999 (private)":                {"4999", 4999},
+	"1-byte body":                   {"1002", 1006},
+	"126-byte body":                 {"1002", 1006},
+	"code 0":                        {"0", 0},
+	"code 999":                      {"999", 999},
+	"code 1004":                     {"1004", 1004},
+	"code 1005":                     {"1002", 1006},
+	"code 1006":                     {"1002", 1006},
+	"code 1015":                     {"1002", 1006},
+	"code 1016":                     {"1016", 1016},
+	"code 2999":                     {"2999", 2999},
+	"code 5000":                     {"5000", 5000},
+	"code 65535":                    {"65535", 65535},
+	"UTF-8: lone continuation byte": {"1002", 1006},
+	"UTF-8: overlong '/'":           {"1002", 1006},
+	"UTF-8: surrogate U+D800":       {"1002", 1006},
+	"UTF-8: above U+10FFFF":         {"1002", 1006},
+	"UTF-8: truncated sequence":     {"1002", 1006},
+	"UTF-8: byte 0xff":              {"1002", 1006},
+}
+
+func newBrowserPlan() browserPlan {
+	var p browserPlan
+	for _, r := range sendableCodes {
+		for _, text := range closeTexts {
+			body, err := reasons.Format(r, text)
+			if err != nil {
+				panic(err)
+			}
+			p.ServerCloses = append(p.ServerCloses, serverClose{Code: r, Text: text, Body: body})
+		}
+	}
+	p.ServerCloses = append(p.ServerCloses,
+		serverClose{Code: reasons.NoStatus, Body: []byte{}},  // an empty Close frame
+		serverClose{Code: reasons.AbnormalClose, Drop: true}) // no Close frame at all
+	multi123 := strings.Repeat("é", 61) + "a"
+	p.BrowserCloses = []browserClose{
+		{Code: 1000},
+		{Code: 1000, Reason: "bye"},
+		{Code: 3000, Reason: "who are you?"},
+		{Code: 3008, Reason: "too slow"},
+		{Code: 4999, Reason: multi123},
+		{Plain: true},
+	}
+	for _, code := range refusalCodes {
+		p.Refusals = append(p.Refusals, browserClose{Code: code, Reason: "x"})
+	}
+	p.Refusals = append(p.Refusals,
+		browserClose{Code: 1000, Reason: multi123},
+		browserClose{Code: 1000, Reason: multi123 + "b", Long: true},
+		browserClose{Code: 4000, Reason: strings.Repeat("€", 42), Long: true}) // 126 bytes
+	for _, c := range rawCases {
+		p.Raw = append(p.Raw, c.name)
+	}
+	return p
+}
+
+// browserServer serves the page and every WebSocket the page opens. The
+// WebSocket side is gobwas/ws's frame API, so the test sees the raw bytes.
+type browserServer struct {
+	plan    browserPlan
+	results chan browserResults
+
+	mu         sync.Mutex
+	browserSaw map[string]serverSaw // by path
+}
+
+func (s *browserServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.URL.Path == "/":
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(browserPage)
+		return
+	case r.URL.Path == "/plan":
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(s.plan)
+		return
+	case r.URL.Path == "/results" && r.Method == http.MethodPost:
+		var res browserResults
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&res); err != nil {
+			res.Error = "bad results: " + err.Error()
+		}
+		select {
+		case s.results <- res:
+		default:
+		}
+		return
+	}
+	kind, idx, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, "/ws/"), "/")
+	i, err := strconv.Atoi(idx)
+	if !ok || err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	conn, buf, _, err := ws.UpgradeHTTP(r, w)
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(timeout))
+	ep := &referenceEndpoint{conn, buf}
+	var saw serverSaw
+	switch kind {
+	case "server-close":
+		c := s.plan.ServerCloses[i]
+		if c.Drop {
+			return
+		}
+		if err := ep.writeClose(c.Body); err != nil {
+			return
+		}
+		ep.readClose() // the browser's reply makes the close clean
+		return
+	case "browser-close", "refusal":
+		var code int
+		code, saw.text, saw.err = ep.awaitClose()
+		saw.code = reasons.Reason(code)
+	case "raw":
+		payload := rawCases[i].payload
+		f := ws.NewCloseFrame(append([]byte(nil), payload...))
+		if err := ws.WriteFrame(conn, f); err != nil {
+			return
+		}
+		saw.reply = describeReply(ep.readClose())
+	default:
+		return
+	}
+	s.mu.Lock()
+	s.browserSaw[r.URL.Path] = saw
+	s.mu.Unlock()
+}
+
+func (s *browserServer) saw(path string) (serverSaw, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.browserSaw[path]
+	return v, ok
+}
+
+// runChromium starts Chromium on url and returns the page's results. It
+// kills its Chromium before returning.
+func runChromium(t *testing.T, url string, results <-chan browserResults) browserResults {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, chromiumPath,
+		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--user-data-dir="+t.TempDir(), url)
+	var stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stderr, &stderr
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting Chromium: %v", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		cmd.Process.Kill()
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			t.Errorf("Chromium (pid %d) did not exit after being killed", cmd.Process.Pid)
+		}
+	}()
+	select {
+	case res := <-results:
+		return res
+	case err := <-exited:
+		t.Fatalf("Chromium exited before the page reported: %v\n%s", err, stderr.String())
+	case <-ctx.Done():
+		t.Fatalf("no results from the page within %v\nChromium said:\n%s", browserTimeout, stderr.String())
+	}
+	return browserResults{}
+}
+
+// TestBrowserCloseCodes runs a real headless Chromium against a Go server on
+// 127.0.0.1, in both directions, and checks that package reasons agrees with
+// what the browser does.
+func TestBrowserCloseCodes(t *testing.T) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("REASONS_SKIP_BROWSER") == "1" {
+			t.Skipf("REASONS_SKIP_BROWSER=1 and %s is missing", chromiumPath)
+		}
+		t.Fatalf("%s is needed for the browser tests (apt-get install chromium), or set REASONS_SKIP_BROWSER=1: %v", chromiumPath, err)
+	}
+	s := &browserServer{plan: newBrowserPlan(), results: make(chan browserResults, 1), browserSaw: map[string]serverSaw{}}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+
+	res := runChromium(t, srv.URL+"/", s.results)
+	if res.Error != "" {
+		t.Fatalf("the page failed: %s", res.Error)
+	}
+	plan := s.plan
+	if len(res.ServerCloses) != len(plan.ServerCloses) || len(res.BrowserCloses) != len(plan.BrowserCloses) ||
+		len(res.Refusals) != len(plan.Refusals) || len(res.Raw) != len(plan.Raw) {
+		t.Fatalf("the page answered %d/%d/%d/%d cases, want %d/%d/%d/%d",
+			len(res.ServerCloses), len(res.BrowserCloses), len(res.Refusals), len(res.Raw),
+			len(plan.ServerCloses), len(plan.BrowserCloses), len(plan.Refusals), len(plan.Raw))
+	}
+
+	t.Run("server_closes", func(t *testing.T) {
+		for i, c := range plan.ServerCloses {
+			got := res.ServerCloses[i]
+			wantClean := !c.Drop
+			if got.Code != int(c.Code) || got.Reason != c.Text || got.WasClean != wantClean || got.Timeout {
+				t.Errorf("server closed with %d %q (drop=%v): page saw %+v, want code %d, reason %q, wasClean %v",
+					c.Code, c.Text, c.Drop, got, c.Code, c.Text, wantClean)
+			}
+		}
+	})
+
+	t.Run("browser_closes", func(t *testing.T) {
+		for i, c := range plan.BrowserCloses {
+			saw, ok := s.saw(fmt.Sprintf("/ws/browser-close/%d", i))
+			want, wantText := reasons.Reason(c.Code), c.Reason
+			if c.Plain {
+				want, wantText = reasons.NoStatus, ""
+			}
+			if !ok || saw.err != nil || saw.code != want || saw.text != wantText {
+				t.Errorf("page closed with %+v: server parsed %d %q, %v (seen %v); want %d %q",
+					c, saw.code, saw.text, saw.err, ok, want, wantText)
+			}
+			if ev := res.BrowserCloses[i]; !ev.WasClean || ev.Code != int(want) {
+				t.Errorf("page closed with %+v: its CloseEvent was %+v, want a clean close with %d", c, ev, want)
+			}
+		}
+	})
+
+	t.Run("refusals", func(t *testing.T) {
+		for i, c := range plan.Refusals {
+			got := res.Refusals[i]
+			want := "accepted"
+			switch {
+			case !reasons.Reason(c.Code).BrowserCloseable():
+				want = "InvalidAccessError"
+			case c.Long:
+				want = "SyntaxError"
+			}
+			if got != want {
+				t.Errorf("close(%d, %d-byte reason): Chromium %s, BrowserCloseable and the 123-byte limit say %s",
+					c.Code, len(c.Reason), got, want)
+			}
+			if got != "accepted" {
+				continue
+			}
+			saw, ok := s.saw(fmt.Sprintf("/ws/refusal/%d", i))
+			if !ok || saw.err != nil || int(saw.code) != c.Code || saw.text != c.Reason {
+				t.Errorf("close(%d, %q) was accepted, but the server parsed %d %q, %v", c.Code, c.Reason, saw.code, saw.text, saw.err)
+			}
+		}
+	})
+
+	t.Run("raw", func(t *testing.T) {
+		for i, c := range rawCases {
+			saw, _ := s.saw(fmt.Sprintf("/ws/raw/%d", i))
+			ev := res.Raw[i]
+			want, listed := chromiumRaw[c.name]
+			if !listed || saw.reply != want.reply || ev.Code != want.event {
+				t.Errorf("%s: Chromium replied %s and reported CloseEvent %+v; chromiumRaw lists %+v (listed %v)",
+					c.name, saw.reply, ev, want, listed)
+			}
+		}
+	})
+}
+
+// describeReply names a Close frame body the way the interop table does.
+func describeReply(body []byte, err error) string {
+	switch {
+	case err != nil:
+		return "dropped"
+	case len(body) == 0:
+		return "empty"
+	case len(body) == 1:
+		return fmt.Sprintf("1-byte body %#x", body[0])
+	}
+	return strconv.Itoa(int(body[0])<<8 | int(body[1]))
+}
