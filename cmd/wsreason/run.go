@@ -46,13 +46,10 @@ Exit status: 0 on success, 1 for an invalid payload or a body that cannot be
 built, 2 for bad arguments.
 `
 
-// usageError is an argument problem: printed on one line, exit status 2.
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
-
+// usagef describes bad input. run prints any error but an invalidError on
+// one line, with exit status 2.
 func usagef(format string, args ...any) error {
-	return &usageError{fmt.Sprintf(format, args...)}
+	return fmt.Errorf(format, args...)
 }
 
 // options are the parsed command line.
