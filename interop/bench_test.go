@@ -63,8 +63,14 @@ func BenchmarkParse(b *testing.B) {
 	}
 }
 
-func BenchmarkFormat(b *testing.B) {
-	b.Run("impl=reasons", func(b *testing.B) {
+// BenchmarkBody builds the Close frame body for GoingAway and a reason.
+// reasons-format allocates a new body like gorilla's FormatCloseMessage and
+// gobwas's NewCloseFrameBody; reasons-append fills a reused buffer, which
+// neither peer offers with checks. gobwas's PutCloseFrameBody fills a buffer
+// the caller sized and checks nothing; it is shown for scale.
+func BenchmarkBody(b *testing.B) {
+	buf := make([]byte, 0, reasons.MaxPayloadLen)
+	b.Run("impl=reasons-format", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			p, err := reasons.Format(reasons.GoingAway, benchText)
@@ -74,27 +80,7 @@ func BenchmarkFormat(b *testing.B) {
 			sinkBytes = p
 		}
 	})
-	b.Run("impl=gorilla", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			sinkBytes = gorillaws.FormatCloseMessage(gorillaws.CloseGoingAway, benchText)
-		}
-	})
-	b.Run("impl=gobwas", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			sinkBytes = ws.NewCloseFrameBody(ws.StatusGoingAway, benchText)
-		}
-	})
-}
-
-// BenchmarkAppend writes into a reused buffer. gorilla and gobwas have no
-// appending form, so their rows allocate a fresh body as in BenchmarkFormat;
-// gobwas's PutCloseFrameBody, which fills a buffer the caller sized and
-// checks nothing, is shown for scale.
-func BenchmarkAppend(b *testing.B) {
-	buf := make([]byte, 0, reasons.MaxPayloadLen)
-	b.Run("impl=reasons", func(b *testing.B) {
+	b.Run("impl=reasons-append", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			var err error

@@ -75,14 +75,17 @@ func (e gorillaEndpoint) closeWith(r reasons.Reason, text string) error {
 	if err := e.c.WriteControl(gorillaws.CloseMessage, body, time.Now().Add(timeout)); err != nil {
 		return err
 	}
+	return awaitEcho(e, r)
+}
+
+// awaitEcho waits for the peer's reply to a Close frame with r and checks
+// that it echoes r.
+func awaitEcho(e endpoint, r reasons.Reason) error {
 	code, _, err := e.awaitClose()
-	if err != nil {
-		return err
+	if err == nil && code != int(r) {
+		err = fmt.Errorf("peer replied with %d", code)
 	}
-	if code != int(r) {
-		return fmt.Errorf("peer replied with %d", code)
-	}
-	return nil
+	return err
 }
 
 func (e gorillaEndpoint) awaitClose() (int, string, error) {
@@ -182,14 +185,7 @@ func (e *gobwasEndpoint) closeWith(r reasons.Reason, text string) error {
 	if err := e.writeFrame(ws.NewCloseFrame(body)); err != nil {
 		return err
 	}
-	code, _, err := e.awaitClose()
-	if err != nil {
-		return err
-	}
-	if code != int(r) {
-		return fmt.Errorf("peer replied with %d", code)
-	}
-	return nil
+	return awaitEcho(e, r)
 }
 
 func (e *gobwasEndpoint) writeFrame(f ws.Frame) error {
