@@ -24,7 +24,8 @@
 //
 // [Reason.Valid] tells whether a code may be sent in, or accepted from, a
 // Close frame. [Reason.Reserved] singles out the four named codes that must
-// never be sent.
+// never be sent. [Reason.BrowserCloseable] tells which codes a page's script
+// may pass to WebSocket.close() in a browser: only 1000 and 3000-4999.
 //
 // # Close handlers
 //

@@ -64,13 +64,14 @@ func BenchmarkParse(b *testing.B) {
 }
 
 // BenchmarkBody builds the Close frame body for GoingAway and a reason.
-// reasons-format allocates a new body like gorilla's FormatCloseMessage and
-// gobwas's NewCloseFrameBody; reasons-append fills a reused buffer, which
-// neither peer offers with checks. gobwas's PutCloseFrameBody fills a buffer
-// the caller sized and checks nothing; it is shown for scale.
+// op=format allocates a new body: reasons.Format, gorilla's
+// FormatCloseMessage, gobwas's NewCloseFrameBody. op=append fills a reused
+// buffer: reasons.Append, and gobwas's PutCloseFrameBody, which fills a
+// buffer the caller sized and checks nothing, shown for scale. Neither peer
+// has a checked way to fill a reused buffer.
 func BenchmarkBody(b *testing.B) {
 	buf := make([]byte, 0, reasons.MaxPayloadLen)
-	b.Run("impl=reasons-format", func(b *testing.B) {
+	b.Run("op=format/impl=reasons", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			p, err := reasons.Format(reasons.GoingAway, benchText)
@@ -80,7 +81,7 @@ func BenchmarkBody(b *testing.B) {
 			sinkBytes = p
 		}
 	})
-	b.Run("impl=reasons-append", func(b *testing.B) {
+	b.Run("op=append/impl=reasons", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			var err error
@@ -91,19 +92,19 @@ func BenchmarkBody(b *testing.B) {
 			sinkBytes = buf
 		}
 	})
-	b.Run("impl=gorilla", func(b *testing.B) {
+	b.Run("op=format/impl=gorilla", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			sinkBytes = gorillaws.FormatCloseMessage(gorillaws.CloseGoingAway, benchText)
 		}
 	})
-	b.Run("impl=gobwas", func(b *testing.B) {
+	b.Run("op=format/impl=gobwas", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			sinkBytes = ws.NewCloseFrameBody(ws.StatusGoingAway, benchText)
 		}
 	})
-	b.Run("impl=gobwas-put-unchecked", func(b *testing.B) {
+	b.Run("op=append/impl=gobwas-put-unchecked", func(b *testing.B) {
 		b.ReportAllocs()
 		p := buf[:2+len(benchText)]
 		for b.Loop() {
