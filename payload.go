@@ -99,8 +99,8 @@ func TruncateText(text string) string {
 	return text[:cut]
 }
 
-// check reports why r and text cannot form a Close frame body, or nil. Its
-// fast path is small enough for the compiler to inline.
+// check reports why r and text cannot form a Close frame body, or nil. The
+// common case, a valid code with a short valid text, is settled first.
 func check(r Reason, text string) error {
 	if r.Valid() && len(text) <= MaxTextLen && validText(text) {
 		return nil
@@ -108,6 +108,8 @@ func check(r Reason, text string) error {
 	return whyInvalid(r, text)
 }
 
+// whyInvalid names the first rule r and text break, or returns nil for
+// NoStatus without text, the one pair that is allowed although r is invalid.
 func whyInvalid(r Reason, text string) error {
 	switch {
 	case r == NoStatus && text == "":

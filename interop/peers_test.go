@@ -309,13 +309,32 @@ func (c *rawConn) writeClose(payload []byte) error {
 // or an error when the connection ended without one.
 func (c *rawConn) readReply() ([]byte, error) {
 	c.conn.SetReadDeadline(time.Now().Add(timeout))
+	return nextClose(c.r)
+}
+
+// maxFrame bounds what the tests read of any one frame.
+const maxFrame = 1 << 16
+
+// nextClose reads frames from r until a Close frame and returns its body,
+// unmasked.
+func nextClose(r io.Reader) ([]byte, error) {
 	for {
-		f, err := ws.ReadFrame(c.r)
+		h, err := ws.ReadHeader(r)
 		if err != nil {
 			return nil, err
 		}
-		if f.Header.OpCode == ws.OpClose {
-			return f.Payload, nil
+		if h.Length > maxFrame {
+			return nil, errors.New("frame too large for the test")
+		}
+		payload := make([]byte, h.Length)
+		if _, err := io.ReadFull(r, payload); err != nil {
+			return nil, err
+		}
+		if h.Masked {
+			ws.Cipher(payload, h.Mask, 0)
+		}
+		if h.OpCode == ws.OpClose {
+			return payload, nil
 		}
 	}
 }

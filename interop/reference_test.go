@@ -1,7 +1,6 @@
 package interop
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -29,31 +28,10 @@ func acceptReference(w http.ResponseWriter, r *http.Request) (endpoint, error) {
 	return &referenceEndpoint{conn, buf}, nil
 }
 
-// maxFrame bounds what the reference endpoint reads of any one frame.
-const maxFrame = 1 << 16
-
 // readClose reads frames until a Close frame and returns its body.
 func (e *referenceEndpoint) readClose() ([]byte, error) {
 	e.conn.SetReadDeadline(time.Now().Add(timeout))
-	for {
-		h, err := ws.ReadHeader(e.r)
-		if err != nil {
-			return nil, err
-		}
-		if h.Length > maxFrame {
-			return nil, errors.New("frame too large for the reference endpoint")
-		}
-		payload := make([]byte, h.Length)
-		if _, err := io.ReadFull(e.r, payload); err != nil {
-			return nil, err
-		}
-		if h.Masked {
-			ws.Cipher(payload, h.Mask, 0)
-		}
-		if h.OpCode == ws.OpClose {
-			return payload, nil
-		}
-	}
+	return nextClose(e.r)
 }
 
 func (e *referenceEndpoint) writeClose(body []byte) error {

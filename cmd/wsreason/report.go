@@ -53,11 +53,17 @@ func describe(r reasons.Reason) codeInfo {
 		Reserved:    r.Reserved(),
 		Description: r.Description(),
 		Note:        reservedNotes[r],
-	}
-	if slices.Contains(reasons.Named(), r) {
-		info.Name = r.String()
+		Name:        nameOf(r),
 	}
 	return info
+}
+
+// nameOf returns the name of a named code and "" for any other.
+func nameOf(r reasons.Reason) string {
+	if slices.Contains(reasons.Named(), r) {
+		return r.String()
+	}
+	return ""
 }
 
 func allRanges() []rangeInfo {
@@ -168,7 +174,7 @@ func (o output) payload(hexBody string) error {
 	}
 	res := result{Payload: hex.EncodeToString(p), Valid: perr == nil}
 	if perr == nil {
-		res.Code, res.Name, res.Reason = r, describe(r).Name, &text
+		res.Code, res.Name, res.Reason = r, nameOf(r), &text
 	} else {
 		res.Error, res.Reply = plain(perr), r
 	}
@@ -190,7 +196,7 @@ func (o output) payload(hexBody string) error {
 		err = tw.Flush()
 	}
 	if err == nil && perr != nil {
-		err = &invalidError{}
+		err = errInvalid
 	}
 	return err
 }
@@ -223,7 +229,7 @@ func (o output) format(code, text string) error {
 		_, err = fmt.Fprintf(o.stderr, "wsreason: cannot build a Close frame body: %s\n", plain(ferr))
 	}
 	if err == nil && ferr != nil {
-		err = &invalidError{}
+		err = errInvalid
 	}
 	return err
 }

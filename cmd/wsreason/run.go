@@ -46,12 +46,6 @@ Exit status: 0 on success, 1 for an invalid payload or a body that cannot be
 built, 2 for bad arguments.
 `
 
-// usagef describes bad input. run prints any error but an invalidError on
-// one line, with exit status 2.
-func usagef(format string, args ...any) error {
-	return fmt.Errorf(format, args...)
-}
-
 // options are the parsed command line.
 type options struct {
 	json    bool
@@ -71,11 +65,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		err = dispatch(opts, output{stdout: stdout, stderr: stderr, json: opts.json})
 	}
-	var invalid *invalidError
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.As(err, &invalid):
+	case errors.Is(err, errInvalid):
 		return exitInvalid // the result already says what is wrong
 	default:
 		fmt.Fprintf(stderr, "wsreason: %v\n", err)
@@ -98,7 +91,7 @@ func parseArgs(args []string) (options, error) {
 			if errors.Is(err, flag.ErrHelp) {
 				return opts, err
 			}
-			return opts, usagef("%v (see wsreason -h)", err)
+			return opts, fmt.Errorf("%v (see wsreason -h)", err)
 		}
 		rest := fs.Args()
 		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
@@ -117,15 +110,15 @@ func parseArgs(args []string) (options, error) {
 func dispatch(opts options, o output) error {
 	switch {
 	case opts.payload != nil && opts.format != nil:
-		return usagef("-payload and -format cannot be used together")
+		return fmt.Errorf("-payload and -format cannot be used together")
 	case opts.payload != nil:
 		if len(opts.args) > 0 {
-			return usagef("-payload takes no other arguments, got %q", opts.args[0])
+			return fmt.Errorf("-payload takes no other arguments, got %q", opts.args[0])
 		}
 		return o.payload(*opts.payload)
 	case opts.format != nil:
 		if len(opts.args) > 1 {
-			return usagef("-format takes one TEXT argument, got %d; quote the text", len(opts.args))
+			return fmt.Errorf("-format takes one TEXT argument, got %d; quote the text", len(opts.args))
 		}
 		text := ""
 		if len(opts.args) == 1 {
@@ -152,7 +145,7 @@ func lookup(arg string) (reasons.Reason, error) {
 	var r reasons.Reason
 	if isDecimal(arg) {
 		if err := r.UnmarshalText([]byte(arg)); err != nil {
-			return 0, usagef("%s", plain(err))
+			return 0, errors.New(plain(err))
 		}
 		return r, nil
 	}
@@ -168,18 +161,16 @@ func lookup(arg string) (reasons.Reason, error) {
 			}
 		}
 	}
-	return 0, usagef("%q is not a close code number or name (see wsreason with no arguments for the names)", arg)
+	return 0, fmt.Errorf("%q is not a close code number or name (see wsreason with no arguments for the names)", arg)
 }
 
 func isDecimal(s string) bool {
 	return s != "" && strings.Trim(s, "0123456789") == ""
 }
 
-// invalidError marks a result that was printed but means failure: exit
-// status 1.
-type invalidError struct{}
-
-func (*invalidError) Error() string { return "invalid" }
+// errInvalid marks a result that was printed but means failure: exit
+// status 1. Any other error is bad input: one line on stderr, exit status 2.
+var errInvalid = errors.New("invalid")
 
 // decodeHex reads hex digits, ignoring white space and 0x prefixes.
 func decodeHex(s string) ([]byte, error) {
@@ -190,15 +181,15 @@ func decodeHex(s string) ([]byte, error) {
 	}
 	d := digits.String()
 	if len(d)%2 != 0 {
-		return nil, usagef("payload %q has an odd number of hex digits (%d)", s, len(d))
+		return nil, fmt.Errorf("payload %q has an odd number of hex digits (%d)", s, len(d))
 	}
 	b, err := hex.DecodeString(d)
 	if err != nil {
 		var bad hex.InvalidByteError
 		if errors.As(err, &bad) {
-			return nil, usagef("payload %q has a character that is not a hex digit: %q", s, rune(bad))
+			return nil, fmt.Errorf("payload %q has a character that is not a hex digit: %q", s, rune(bad))
 		}
-		return nil, usagef("payload %q is not hex: %v", s, err)
+		return nil, fmt.Errorf("payload %q is not hex: %v", s, err)
 	}
 	return b, nil
 }
