@@ -7,13 +7,29 @@ BENCHSTAT   := $(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-2
 FUZZTIME    ?= 20s
 COUNT       ?= 6
 
-.PHONY: test generate check-generate fmt vet lint exhaustive fuzz bench
+.PHONY: test peers generate check-generate fmt vet lint exhaustive fuzz bench
 
 ## test: everything CI checks: generated code, formatting, vet, staticcheck,
-## exhaustive switches, and the tests of both modules with -race
+## exhaustive switches, and the tests of both modules with -race. Interop
+## tests whose outside peer (a browser, node, python) is missing skip and are
+## listed at the end; with REASONS_REQUIRE_PEERS=1 they fail instead. The
+## interop tests always run (-count=1): they talk to real peers.
 test: check-generate fmt vet lint exhaustive
 	$(GO) test -race ./...
-	cd interop && $(GO) test -race ./...
+	@skipped=$$(mktemp); \
+	echo "cd interop && $(GO) test -race -count=1 ./..."; \
+	(cd interop && REASONS_SKIPPED=$$skipped $(GO) test -race -count=1 ./...); status=$$?; \
+	if [ -s $$skipped ]; then \
+		echo; echo "Skipped because an outside peer is missing:"; \
+		sort -u $$skipped | awk -F '\t' '{ printf "  %s: %s (%s)\n", $$1, $$2, $$3 }'; \
+		echo "Install every peer with: make peers"; \
+	fi; \
+	rm -f $$skipped; exit $$status
+
+## peers: install the interop tests' outside peers (Debian packages through
+## apt-get as root); says what it could not install
+peers:
+	sh interop/install-peers.sh
 
 ## generate: rerun go generate (stringer) in place
 generate:

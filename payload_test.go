@@ -326,6 +326,9 @@ func FuzzParse(f *testing.F) {
 		if !bytes.Equal(p, before) {
 			t.Fatalf("Parse modified its input")
 		}
+		if len(p) >= 2 && len(p) <= MaxPayloadLen {
+			checkBuild(t, p)
+		}
 		if err != nil {
 			return
 		}
@@ -334,6 +337,32 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Format(Parse(% x)) = % x, %v", p, out, err)
 		}
 	})
+}
+
+// checkBuild holds Format and Append, and so their fast paths, to the
+// oracle: for the code and text in p they build exactly p when the oracle
+// accepts p, and refuse it otherwise. The one pair the oracle refuses and
+// they accept is NoStatus without text, which gives the empty body.
+func checkBuild(t *testing.T, p []byte) {
+	t.Helper()
+	r, text := Reason(int(p[0])<<8|int(p[1])), string(p[2:])
+	_, _, ok := oracleParse(p)
+	want := p
+	switch {
+	case r == NoStatus && text == "":
+		want, ok = []byte{}, true
+	case !ok:
+		want = nil
+	}
+	out, err := Format(r, text)
+	if (err == nil) != ok || !bytes.Equal(out, want) || (out == nil) != (want == nil) {
+		t.Fatalf("Format(%d, %q) = % x, %v; oracle says % x, ok=%v", r, text, out, err, want, ok)
+	}
+	dst := []byte("dst")
+	out, err = Append(dst, r, text)
+	if (err == nil) != ok || !bytes.Equal(out, append([]byte("dst"), want...)) {
+		t.Fatalf("Append(%d, %q) = % x, %v; oracle says % x, ok=%v", r, text, out, err, want, ok)
+	}
 }
 
 func BenchmarkParse(b *testing.B) {

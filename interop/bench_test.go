@@ -25,7 +25,10 @@ var (
 
 // benchText is a variable, as a reason is in real code, so no implementation
 // gets its length folded into a constant.
-var benchText = "server shutting down"
+var (
+	benchText   = "server shutting down"
+	benchText59 = "the service is restarting for an upgrade, back in a moment."
+)
 
 func BenchmarkParse(b *testing.B) {
 	payloads := []struct {
@@ -63,55 +66,66 @@ func BenchmarkParse(b *testing.B) {
 	}
 }
 
-// BenchmarkBody builds the Close frame body for GoingAway and a reason.
-// op=format allocates a new body: reasons.Format, gorilla's
-// FormatCloseMessage, gobwas's NewCloseFrameBody. op=append fills a reused
-// buffer: reasons.Append, and gobwas's PutCloseFrameBody, which fills a
-// buffer the caller sized and checks nothing, shown for scale. Neither peer
-// has a checked way to fill a reused buffer.
+// BenchmarkBody builds the Close frame body for a code and a reason: 1001
+// with a 20-byte reason, and 1012 with a 59-byte one. op=format allocates a
+// new body: reasons.Format, gorilla's FormatCloseMessage, gobwas's
+// NewCloseFrameBody. op=append fills a reused buffer: reasons.Append, and
+// gobwas's PutCloseFrameBody, which fills a buffer the caller sized and
+// checks nothing, shown for scale. Neither peer has a checked way to fill a
+// reused buffer.
 func BenchmarkBody(b *testing.B) {
 	buf := make([]byte, 0, reasons.MaxPayloadLen)
-	b.Run("op=format/impl=reasons", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			p, err := reasons.Format(reasons.GoingAway, benchText)
-			if err != nil {
-				b.Fatal(err)
+	for _, tc := range []struct {
+		name string
+		code reasons.Reason
+		text *string
+	}{
+		{"text=20B", reasons.GoingAway, &benchText},
+		{"text=59B", reasons.ServiceRestart, &benchText59},
+	} {
+		code, text := tc.code, *tc.text
+		b.Run("op=format/"+tc.name+"/impl=reasons", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				p, err := reasons.Format(code, text)
+				if err != nil {
+					b.Fatal(err)
+				}
+				sinkBytes = p
 			}
-			sinkBytes = p
-		}
-	})
-	b.Run("op=append/impl=reasons", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			var err error
-			buf, err = reasons.Append(buf[:0], reasons.GoingAway, benchText)
-			if err != nil {
-				b.Fatal(err)
+		})
+		b.Run("op=format/"+tc.name+"/impl=gorilla", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				sinkBytes = gorillaws.FormatCloseMessage(int(code), text)
 			}
-			sinkBytes = buf
-		}
-	})
-	b.Run("op=format/impl=gorilla", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			sinkBytes = gorillaws.FormatCloseMessage(gorillaws.CloseGoingAway, benchText)
-		}
-	})
-	b.Run("op=format/impl=gobwas", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			sinkBytes = ws.NewCloseFrameBody(ws.StatusGoingAway, benchText)
-		}
-	})
-	b.Run("op=append/impl=gobwas-put-unchecked", func(b *testing.B) {
-		b.ReportAllocs()
-		p := buf[:2+len(benchText)]
-		for b.Loop() {
-			ws.PutCloseFrameBody(p, ws.StatusGoingAway, benchText)
-			sinkBytes = p
-		}
-	})
+		})
+		b.Run("op=format/"+tc.name+"/impl=gobwas", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				sinkBytes = ws.NewCloseFrameBody(ws.StatusCode(code), text)
+			}
+		})
+		b.Run("op=append/"+tc.name+"/impl=reasons", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var err error
+				buf, err = reasons.Append(buf[:0], code, text)
+				if err != nil {
+					b.Fatal(err)
+				}
+				sinkBytes = buf
+			}
+		})
+		b.Run("op=append/"+tc.name+"/impl=gobwas-put-unchecked", func(b *testing.B) {
+			b.ReportAllocs()
+			p := buf[:2+len(text)]
+			for b.Loop() {
+				ws.PutCloseFrameBody(p, ws.StatusCode(code), text)
+				sinkBytes = p
+			}
+		})
+	}
 }
 
 // benchCodes mixes named, unnamed, valid and invalid codes.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -19,9 +18,6 @@ import (
 
 	"github.com/wsreasons/reasons"
 )
-
-// chromiumPath is Debian's Chromium, which .ci/run installs.
-const chromiumPath = "/usr/bin/chromium"
 
 // browserTimeout bounds one whole browser run: start, every case, results.
 const browserTimeout = 90 * time.Second
@@ -120,13 +116,14 @@ var chromiumRaw = map[string]struct {
 	"UTF-8: byte 0xff":              {"1002", 1006},
 }
 
-func newBrowserPlan() browserPlan {
+func newBrowserPlan(t *testing.T) browserPlan {
+	t.Helper()
 	var p browserPlan
 	for _, r := range sendableCodes {
 		for _, text := range closeTexts {
 			body, err := reasons.Format(r, text)
 			if err != nil {
-				panic(err)
+				t.Fatalf("Format(%d, %q): %v", r, text, err)
 			}
 			p.ServerCloses = append(p.ServerCloses, serverClose{Code: r, Text: text, Body: body})
 		}
@@ -240,11 +237,11 @@ func (s *browserServer) saw(path string) (serverSaw, bool) {
 
 // runChromium starts Chromium on url and returns the page's results. It
 // kills its Chromium before returning.
-func runChromium(t *testing.T, url string, results <-chan browserResults) browserResults {
+func runChromium(t *testing.T, path, url string, results <-chan browserResults) browserResults {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, chromiumPath,
+	cmd := exec.CommandContext(ctx, path,
 		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
 		"--user-data-dir="+t.TempDir(), url)
@@ -279,17 +276,12 @@ func runChromium(t *testing.T, url string, results <-chan browserResults) browse
 // 127.0.0.1, in both directions, and checks that package reasons agrees with
 // what the browser does.
 func TestBrowserCloseCodes(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("REASONS_SKIP_BROWSER") == "1" {
-			t.Skipf("REASONS_SKIP_BROWSER=1 and %s is missing", chromiumPath)
-		}
-		t.Fatalf("%s is needed for the browser tests (apt-get install chromium), or set REASONS_SKIP_BROWSER=1: %v", chromiumPath, err)
-	}
-	s := &browserServer{plan: newBrowserPlan(), results: make(chan browserResults, 1), browserSaw: map[string]serverSaw{}}
+	path := chromium.need(t)
+	s := &browserServer{plan: newBrowserPlan(t), results: make(chan browserResults, 1), browserSaw: map[string]serverSaw{}}
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 
-	res := runChromium(t, srv.URL+"/", s.results)
+	res := runChromium(t, path, srv.URL+"/", s.results)
 	if res.Error != "" {
 		t.Fatalf("the page failed: %s", res.Error)
 	}

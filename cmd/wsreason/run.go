@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/wsreasons/reasons"
@@ -24,21 +25,26 @@ Usage:
   wsreason                       table of the named codes and the code ranges
   wsreason CODE...               explain each CODE: a number or a name
   wsreason -payload HEX          decode a Close frame body given in hex
+  wsreason -payload -            the same, reading the hex from standard input
   wsreason -format CODE [TEXT]   build the Close frame body for CODE and TEXT
 
 Flags:
   -json      print one JSON document instead of text
-  -payload   the body of a Close frame in hex; spaces and 0x are ignored
+  -payload   the body of a Close frame in hex, as a capture shows it: spaces,
+             colons or dashes between bytes, 0x or \x before them, are all fine
   -format    the code to build a body for
   -h         this help
 
-A name may be written as Go spells it (GoingAway), in upper snake case
+A CODE is a decimal number (1001), a hexadecimal one with 0x (0x3e9, as in a
+frame dump), or a name: as Go spells it (GoingAway), in upper snake case
 (GOING_AWAY), or in any mix of case of either (goingaway, going_away).
 
 Examples:
   wsreason 1006
-  wsreason GoingAway 4001 going_away
+  wsreason GoingAway 4001 going_away 0x3f6
   wsreason -payload '03 e9 62 79 65'
+  wsreason -payload 03:e9:62:79:65
+  echo '\x03\xe9\x62\x79\x65' | wsreason -payload -
   wsreason -format 1001 'server restarting'
   wsreason -json -payload 0x03ed
 
@@ -54,16 +60,16 @@ type options struct {
 	args    []string
 }
 
-// run is the whole command: it parses args, writes results to stdout and
-// errors to stderr, and returns the exit status.
-func run(args []string, stdout, stderr io.Writer) int {
+// run is the whole command: it parses args, reads stdin for "-payload -",
+// writes results to stdout and errors to stderr, and returns the exit status.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	opts, err := parseArgs(args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	}
 	if err == nil {
-		err = dispatch(opts, output{stdout: stdout, stderr: stderr, json: opts.json})
+		err = dispatch(opts, stdin, output{stdout: stdout, stderr: stderr, json: opts.json})
 	}
 	switch {
 	case err == nil:
@@ -87,6 +93,11 @@ func parseArgs(args []string) (options, error) {
 	fs.Func("payload", "", func(s string) error { opts.payload = &s; return nil })
 	fs.Func("format", "", func(s string) error { opts.format = &s; return nil })
 	for len(args) > 0 {
+		if isNegative(args[0]) { // a code such as -1, not a flag
+			opts.args = append(opts.args, args[0])
+			args = args[1:]
+			continue
+		}
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				return opts, err
@@ -107,7 +118,7 @@ func parseArgs(args []string) (options, error) {
 	return opts, nil
 }
 
-func dispatch(opts options, o output) error {
+func dispatch(opts options, stdin io.Reader, o output) error {
 	switch {
 	case opts.payload != nil && opts.format != nil:
 		return fmt.Errorf("-payload and -format cannot be used together")
@@ -115,7 +126,18 @@ func dispatch(opts options, o output) error {
 		if len(opts.args) > 0 {
 			return fmt.Errorf("-payload takes no other arguments, got %q", opts.args[0])
 		}
-		return o.payload(*opts.payload)
+		hexBody := *opts.payload
+		if hexBody == "-" {
+			b, err := io.ReadAll(io.LimitReader(stdin, maxStdin+1))
+			if err != nil {
+				return fmt.Errorf("reading the payload from standard input: %v", err)
+			}
+			if len(b) > maxStdin {
+				return fmt.Errorf("standard input holds more than %d bytes; a Close frame body is at most %d bytes, %d hex digits", maxStdin, reasons.MaxPayloadLen, 2*reasons.MaxPayloadLen)
+			}
+			hexBody = string(b)
+		}
+		return o.payload(hexBody)
 	case opts.format != nil:
 		if len(opts.args) > 1 {
 			return fmt.Errorf("-format takes one TEXT argument, got %d; quote the text", len(opts.args))
@@ -139,15 +161,33 @@ func dispatch(opts options, o output) error {
 	return o.explain(codes)
 }
 
-// lookup turns a command-line argument into a Reason: a decimal number, or a
-// name in any case, as Go spells it or in snake case.
+// maxStdin bounds what "-payload -" reads: far more than the hex of any
+// Close frame body, with room for separators and line breaks.
+const maxStdin = 64 << 10
+
+// lookup turns a command-line argument into a Reason: a decimal number, a
+// hexadecimal one with 0x (as in a frame dump), or a name in any case, as Go
+// spells it or in snake case. A number outside 0..65535, negative ones
+// included, is reported as out of range.
 func lookup(arg string) (reasons.Reason, error) {
 	var r reasons.Reason
-	if isDecimal(arg) {
+	switch {
+	case isDecimal(arg):
 		if err := r.UnmarshalText([]byte(arg)); err != nil {
 			return 0, errors.New(plain(err))
 		}
 		return r, nil
+	case isNegative(arg):
+		return 0, fmt.Errorf("code %s is out of range 0..65535", arg)
+	case len(arg) > 2 && (arg[:2] == "0x" || arg[:2] == "0X"):
+		n, err := strconv.ParseUint(arg[2:], 16, 64)
+		if err != nil && !errors.Is(err, strconv.ErrRange) {
+			return 0, fmt.Errorf("%q is not a hexadecimal number", arg)
+		}
+		if err != nil || n > 0xffff {
+			return 0, fmt.Errorf("code %s is out of range 0..65535 (0x0-0xffff)", arg)
+		}
+		return reasons.Reason(n), nil
 	}
 	if strings.Contains(arg, "_") {
 		// Any case of the snake spelling is the upper snake spelling.
@@ -168,15 +208,28 @@ func isDecimal(s string) bool {
 	return s != "" && strings.Trim(s, "0123456789") == ""
 }
 
+// isNegative reports whether s is a minus sign and decimal digits: a
+// negative code, never a flag.
+func isNegative(s string) bool {
+	return len(s) > 1 && s[0] == '-' && isDecimal(s[1:])
+}
+
 // errInvalid marks a result that was printed but means failure: exit
 // status 1. Any other error is bad input: one line on stderr, exit status 2.
 var errInvalid = errors.New("invalid")
 
-// decodeHex reads hex digits, ignoring white space and 0x prefixes.
+// decodeHex reads hex digits as people copy them from a capture: with or
+// without white space, colons or dashes between bytes (Wireshark, tcpdump),
+// with 0x before a byte or a run of them, or as \x escapes ("\x03\xe9").
 func decodeHex(s string) ([]byte, error) {
 	var digits strings.Builder
-	for _, field := range strings.Fields(s) {
-		field = strings.TrimPrefix(strings.TrimPrefix(field, "0x"), "0X")
+	fields := strings.FieldsFunc(strings.NewReplacer(`\x`, " ", `\X`, " ").Replace(s), func(c rune) bool {
+		return c == ':' || c == '-' || c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r'
+	})
+	for _, field := range fields {
+		if len(field) > 2 && (field[:2] == "0x" || field[:2] == "0X") {
+			field = field[2:]
+		}
 		digits.WriteString(field)
 	}
 	d := digits.String()

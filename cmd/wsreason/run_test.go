@@ -58,7 +58,16 @@ var cliCases = []cliCase{
 
 	{"unknown name", []string{"GoingAwayy"}, 2, nil, []string{`"GoingAwayy" is not a close code`}},
 	{"out of range", []string{"65536"}, 2, nil, []string{"code 65536 is out of range 0..65535"}},
-	{"negative", []string{"--", "-1"}, 2, nil, []string{`"-1"`}},
+	{"negative", []string{"-1"}, 2, nil, []string{"wsreason: code -1 is out of range 0..65535\n"}},
+	{"negative after --", []string{"--", "-70000"}, 2, nil, []string{"wsreason: code -70000 is out of range 0..65535\n"}},
+	{"hex code", []string{"0x3f6"}, 0, []string{"1014 BadGateway\n"}, nil},
+	{"hex code upper", []string{"0X03E8"}, 0, []string{"1000 Normal\n"}, nil},
+	{"hex code too big", []string{"0x10000"}, 2, nil, []string{"wsreason: code 0x10000 is out of range 0..65535 (0x0-0xffff)\n"}},
+	{"hex code not hex", []string{"0x3g"}, 2, nil, []string{"wsreason: \"0x3g\" is not a hexadecimal number\n"}},
+	{"payload Wireshark colons", []string{"-payload", "03:e9:62:79:65"}, 0, []string{"code    1001 GoingAway", `reason  "bye"`}, nil},
+	{"payload dashes", []string{"-payload", "03-e9-62-79-65"}, 0, []string{"code    1001 GoingAway", `reason  "bye"`}, nil},
+	{"payload \\x escapes", []string{"-payload", `\x03\xe9\x62\x79\x65`}, 0, []string{"code    1001 GoingAway", `reason  "bye"`}, nil},
+	{"payload tcpdump 0x and spaces", []string{"-payload", "0x03e9 0x6279 65"}, 0, []string{"code    1001 GoingAway", `reason  "bye"`}, nil},
 	{"odd hex", []string{"-payload", "3e8"}, 2, nil, []string{`payload "3e8" has an odd number of hex digits`}},
 	{"non-hex", []string{"-payload", "03g8"}, 2, nil, []string{`payload "03g8"`, "'g'"}},
 	{"unknown flag", []string{"-verbose"}, 2, nil, []string{"-verbose"}},
@@ -71,7 +80,7 @@ func TestRun(t *testing.T) {
 	for _, tc := range cliCases {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			code := run(tc.args, &stdout, &stderr)
+			code := run(tc.args, strings.NewReader(""), &stdout, &stderr)
 			checkResult(t, code, stdout.String(), stderr.String(), tc)
 		})
 	}
@@ -109,7 +118,7 @@ func TestJSONOutput(t *testing.T) {
 	decode := func(t *testing.T, args ...string) (map[string]any, int) {
 		t.Helper()
 		var stdout, stderr bytes.Buffer
-		code := run(append([]string{"-json"}, args...), &stdout, &stderr)
+		code := run(append([]string{"-json"}, args...), strings.NewReader(""), &stdout, &stderr)
 		var doc map[string]any
 		if err := json.Unmarshal(stdout.Bytes(), &doc); err != nil {
 			t.Fatalf("%v: stdout is not one JSON document: %v\n%s", args, err, stdout.String())
@@ -167,12 +176,28 @@ func TestJSONOutput(t *testing.T) {
 	})
 }
 
+func TestPayloadFromStdin(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"-payload", "-"}, strings.NewReader("03:e9:62:79:65\n"), &stdout, &stderr)
+	checkResult(t, code, stdout.String(), stderr.String(), cliCase{
+		wantStdout: []string{"code    1001 GoingAway\n", `reason  "bye"` + "\n"},
+	})
+
+	stdout.Reset()
+	stderr.Reset()
+	code = run([]string{"-payload", "-"}, strings.NewReader(strings.Repeat("0", maxStdin+1)), &stdout, &stderr)
+	checkResult(t, code, stdout.String(), stderr.String(), cliCase{
+		wantExit:   exitUsage,
+		wantStderr: []string{"wsreason: standard input holds more than 65536 bytes"},
+	})
+}
+
 // TestTableGolden keeps the no-argument table in testdata, so that any change
 // to a name or a description shows up as a diff. Rewrite it with
 // go test -run TestTableGolden -update.
 func TestTableGolden(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	if code := run(nil, &stdout, &stderr); code != 0 {
+	if code := run(nil, strings.NewReader(""), &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	golden := filepath.Join("testdata", "table.golden")
@@ -239,7 +264,7 @@ func TestREADMEOutput(t *testing.T) {
 	}
 	shown, _, _ = strings.Cut(shown, "```")
 	var stdout, stderr bytes.Buffer
-	if code := run([]string{"1006"}, &stdout, &stderr); code != 0 {
+	if code := run([]string{"1006"}, strings.NewReader(""), &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	if shown != stdout.String() {
