@@ -38,8 +38,10 @@
 //	switch r {
 //	case reasons.Normal:
 //		// done
-//	case reasons.GoingAway, reasons.ServiceRestart, reasons.TryAgainLater, reasons.AbnormalClose:
+//	case reasons.GoingAway, reasons.ServiceRestart, reasons.AbnormalClose:
 //		// reconnect with back-off
+//	case reasons.TryAgainLater:
+//		// the server is shedding load: try another one, or wait for the user
 //	default:
 //		// give up and report r.Description()
 //	}
@@ -54,8 +56,10 @@
 //
 // A Reason marshals to text as its name ("GoingAway") or, without a name, its
 // number, and reads back either form or the upper snake case name
-// ("GOING_AWAY"), so it works with [flag.TextVar]. In JSON it is always a
-// number, like on the wire.
+// ("GOING_AWAY"), so it works with [flag.TextVar]. A JSON value of type Reason
+// is a number, like on the wire. A map key is different: encoding/json writes
+// map keys with MarshalText, so a map[Reason]int encodes as
+// {"GoingAway":1,"4001":2}, and reads back the same way.
 //
 // All functions and methods are safe for concurrent use.
 package reasons

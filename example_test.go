@@ -142,9 +142,10 @@ func Example_closeHandler() {
 		switch r {
 		case reasons.Normal:
 			return "done"
-		case reasons.GoingAway, reasons.ServiceRestart, reasons.TryAgainLater,
-			reasons.AbnormalClose, reasons.BadGateway:
+		case reasons.GoingAway, reasons.ServiceRestart, reasons.AbnormalClose, reasons.BadGateway:
 			return "reconnect with back-off"
+		case reasons.TryAgainLater: // the server sheds load: not the same one again
+			return "try another server"
 		case reasons.PolicyViolation, reasons.Unauthorized, reasons.Forbidden:
 			return "give up"
 		}
@@ -153,12 +154,13 @@ func Example_closeHandler() {
 		}
 		return "give up: " + r.Description()
 	}
-	for _, code := range []int{1000, 1012, -1, 3003, 4001, 1009} {
+	for _, code := range []int{1000, 1012, 1013, -1, 3003, 4001, 1009} {
 		fmt.Println(code, decide(code))
 	}
 	// Output:
 	// 1000 done
 	// 1012 reconnect with back-off
+	// 1013 try another server
 	// -1 reconnect with back-off
 	// 3003 give up
 	// 4001 application code Reason(4001)

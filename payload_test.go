@@ -80,9 +80,17 @@ func TestParse(t *testing.T) {
 	for _, code := range []int{1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999} {
 		tests = append(tests, parseCase{"Autobahn 7.7 valid code " + Reason(code).String(), body(code, "x"), Reason(code), "x", nil, ""})
 	}
-	// Autobahn 7.9.x and 7.13.x: codes a peer must refuse with 1002.
-	for _, code := range []int{0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535} {
+	// Codes this package refuses with 1002, each named after its source.
+	// Autobahn 7.9.x sends these and expects 1002 or a dropped connection.
+	for _, code := range []int{0, 999, 1004, 1005, 1006, 1016, 1100, 2000, 2999} {
 		tests = append(tests, parseCase{"Autobahn 7.9 invalid code " + Reason(code).String(), body(code, ""), ProtocolError, "", ErrInvalidCode, ""})
+	}
+	// 1015 is not among them, but RFC 6455 §7.4.1 says it is never sent.
+	tests = append(tests, parseCase{"RFC 6455 §7.4.1 never-sent code 1015", body(1015, ""), ProtocolError, "", ErrInvalidCode, ""})
+	// From 5000 up the RFC says nothing and Autobahn 7.13 only reports what
+	// an endpoint does; this package refuses them as outside the code space.
+	for _, code := range []int{5000, 65535} {
+		tests = append(tests, parseCase{"outside the code space " + Reason(code).String(), body(code, ""), ProtocolError, "", ErrInvalidCode, ""})
 	}
 	for _, f := range invalidUTF8Forms {
 		tests = append(tests, parseCase{"RFC 3629 " + f.name, body(1000, f.text), InconsistentData, "", ErrInvalidUTF8, ""})
@@ -213,6 +221,9 @@ func TestTruncateText(t *testing.T) {
 		{"three-byte at the edge", strings.Repeat("a", 121) + "€€", strings.Repeat("a", 121)},
 		{"three-byte that fits", strings.Repeat("a", 120) + "€€", strings.Repeat("a", 120) + "€"},
 		{"invalid continuation run", strings.Repeat("\x80", 130), strings.Repeat("\x80", 123)},
+		// A start byte far back must not be looked for: the cut goes no
+		// further back than one character can be long.
+		{"continuation run after a start", "a" + strings.Repeat("\x80", 130), "a" + strings.Repeat("\x80", 122)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

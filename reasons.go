@@ -1,5 +1,7 @@
 package reasons
 
+import "slices"
+
 // Reason is a WebSocket close status code: the first two bytes of a Close
 // frame's body, defined in RFC 6455 §7.4 and kept in the IANA "WebSocket Close
 // Code Number Registry"
@@ -12,7 +14,13 @@ package reasons
 type Reason uint16
 
 // Codes defined by RFC 6455 §7.4.1, and 1012-1014 added to the IANA registry
-// after the RFC was published.
+// after the RFC was published. The registry's entries for 1012 and 1013 cite
+// the message that defined them on the IETF hybi list, "Additional WebSocket
+// Close Error Codes" (https://www.ietf.org/mail-archive/web/hybi/current/msg09649.html):
+// after 1012 a client may reconnect after a random delay of 5 to 30 seconds;
+// after 1013 it should not reconnect to the same server by itself, because
+// that server is shedding load, but may try another address or wait for its
+// user.
 const (
 	Normal              Reason = iota + 1000 // 1000, RFC 6455 §7.4.1
 	GoingAway                                // 1001, RFC 6455 §7.4.1
@@ -95,9 +103,11 @@ func (r Reason) Reserved() bool {
 	return r-Reserved < 3 || r == TLSHandshakeFailure
 }
 
-// named reports whether r is one of the constants listed by [Named].
+// named reports whether r is one of the constants listed by [Named]. It
+// searches that list, so that the list is the one place the names live.
 func (r Reason) named() bool {
-	return r-Normal < 16 || r == Unauthorized || r == Forbidden || r == Timeout
+	_, found := slices.BinarySearch(named[:], r)
+	return found
 }
 
 // Range returns the part of the close code space that r belongs to.
@@ -145,9 +155,9 @@ func (r Reason) Description() string {
 	case UnexpectedCondition:
 		return "The endpoint hit an internal error that stopped it from serving the connection."
 	case ServiceRestart:
-		return "The server is restarting. A client may reconnect, after a randomized delay."
+		return "The server is restarting. A client may reconnect, after waiting a random 5 to 30 seconds so that its clients do not all return at once."
 	case TryAgainLater:
-		return "The server is temporarily overloaded or unavailable. A client may reconnect after waiting."
+		return "The server is shedding load for now, for example because it is overloaded. A client should not reconnect to the same server by itself; it may try another address, or reconnect when its user asks."
 	case BadGateway:
 		return "A gateway or proxy got an invalid response from the upstream server it was relaying to."
 	case TLSHandshakeFailure:

@@ -9,14 +9,17 @@ import (
 
 // namedCodes is written from RFC 6455 §7.4.1 and the IANA WebSocket Close
 // Code Number Registry, not from the package's own tables.
-var namedCodes = []struct {
+type namedCode struct {
 	r        Reason
 	name     string
 	snake    string
 	code     int
 	valid    bool
 	reserved bool
-}{
+}
+
+// namedCodes lists them.
+var namedCodes = []namedCode{
 	{Normal, "Normal", "NORMAL", 1000, true, false},
 	{GoingAway, "GoingAway", "GOING_AWAY", 1001, true, false},
 	{ProtocolError, "ProtocolError", "PROTOCOL_ERROR", 1002, true, false},
@@ -69,6 +72,18 @@ func TestNamedCodes(t *testing.T) {
 	Named()[0] = 0
 	if Named()[0] != Normal {
 		t.Error("Named() returns shared storage")
+	}
+	// Over the whole code space, exactly the codes of namedCodes are named:
+	// they have a name of their own and the text form gives it.
+	for c := 0; c <= 0xffff; c++ {
+		r := Reason(c)
+		want := slices.ContainsFunc(namedCodes, func(n namedCode) bool { return n.code == c })
+		if r.named() != want {
+			t.Errorf("%d: named() = %v, want %v", c, r.named(), want)
+		}
+		if text, _ := r.MarshalText(); (string(text) != strconv.Itoa(c)) != want {
+			t.Errorf("%d: MarshalText = %q, which is the number: %v", c, text, !want)
+		}
 	}
 }
 

@@ -7,10 +7,13 @@ import (
 )
 
 // The text form of a Reason is its Go name for a named code ("GoingAway") and
-// its decimal number for any other code ("4001"). Its JSON form is always the
+// its decimal number for any other code ("4001"). Its JSON form is the
 // number, as on the wire and in a browser's CloseEvent.code, so that JSON
 // written by this package reads the same in any language; a JSON string in
-// the text form is accepted on input.
+// the text form is accepted on input. encoding/json writes map keys through
+// MarshalText, not MarshalJSON, so a Reason used as a map key appears in the
+// text form: {"GoingAway":1}. A numeric key would need MarshalText to give
+// numbers, which would cost flag.TextVar and log output their names.
 
 // snakeNames holds the upper snake case spelling of each named code, in the
 // order of named: GOING_AWAY for GoingAway, TLS_HANDSHAKE_FAILURE for
@@ -68,7 +71,8 @@ func (r *Reason) UnmarshalText(text []byte) error {
 }
 
 // MarshalJSON implements [json.Marshaler]. It writes r as a JSON number, for
-// named codes too.
+// named codes too. (As a map key, r is written by [Reason.MarshalText]
+// instead, since encoding/json uses that for keys.)
 func (r Reason) MarshalJSON() ([]byte, error) {
 	return strconv.AppendUint(nil, uint64(r), 10), nil
 }

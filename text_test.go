@@ -193,3 +193,35 @@ func FuzzText(f *testing.F) {
 		}
 	})
 }
+
+// TestJSONMapKeys pins down what doc.go and the README say: a Reason value
+// is a JSON number, but a Reason map key is its text form, both ways.
+func TestJSONMapKeys(t *testing.T) {
+	type doc struct {
+		Code   Reason         `json:"code"`
+		Counts map[Reason]int `json:"counts"`
+	}
+	in := doc{Code: GoingAway, Counts: map[Reason]int{GoingAway: 1, 4001: 2, NoStatus: 3}}
+	out, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = `{"code":1001,"counts":{"4001":2,"GoingAway":1,"NoStatus":3}}`
+	if string(out) != want {
+		t.Errorf("json.Marshal = %s, want %s", out, want)
+	}
+	var back doc
+	if err := json.Unmarshal(out, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Code != in.Code || len(back.Counts) != 3 || back.Counts[GoingAway] != 1 || back.Counts[4001] != 2 || back.Counts[NoStatus] != 3 {
+		t.Errorf("round trip gave %+v, want %+v", back, in)
+	}
+	// Keys in the other accepted spellings read too; an unknown one fails.
+	if err := json.Unmarshal([]byte(`{"counts":{"GOING_AWAY":5,"1000":6}}`), &back); err != nil || back.Counts[GoingAway] != 5 || back.Counts[Normal] != 6 {
+		t.Errorf("snake and numeric keys: %v, %v", back.Counts, err)
+	}
+	if err := json.Unmarshal([]byte(`{"counts":{"Bogus":1}}`), &back); !errors.Is(err, ErrUnknownName) {
+		t.Errorf("unknown key: err = %v, want ErrUnknownName", err)
+	}
+}

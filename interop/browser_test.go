@@ -17,6 +17,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/wsreasons/reasons"
+	"github.com/wsreasons/reasons/internal/probe"
 )
 
 // browserTimeout bounds one whole browser run: start, every case, results.
@@ -148,7 +149,7 @@ func newBrowserPlan(t *testing.T) browserPlan {
 		browserClose{Code: 1000, Reason: multi123 + "b"},
 		browserClose{Code: 4000, Reason: strings.Repeat("€", 42)}) // 126 bytes
 	for _, c := range rawCases {
-		p.Raw = append(p.Raw, c.name)
+		p.Raw = append(p.Raw, c.Name)
 	}
 	return p
 }
@@ -214,12 +215,12 @@ func (s *browserServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		code, saw.text, saw.err = ep.awaitClose()
 		saw.code = reasons.Reason(code)
 	case "raw":
-		payload := rawCases[i].payload
+		payload := rawCases[i].Payload
 		f := ws.NewCloseFrame(append([]byte(nil), payload...))
 		if err := ws.WriteFrame(conn, f); err != nil {
 			return
 		}
-		saw.reply = describeReply(ep.readClose())
+		saw.reply = replyOf(ep.readClose()).String()
 	default:
 		return
 	}
@@ -349,24 +350,20 @@ func TestBrowserCloseCodes(t *testing.T) {
 		for i, c := range rawCases {
 			saw, _ := s.saw(fmt.Sprintf("/ws/raw/%d", i))
 			ev := res.Raw[i]
-			want, listed := chromiumRaw[c.name]
+			want, listed := chromiumRaw[c.Name]
 			if !listed || saw.reply != want.reply || ev.Code != want.event {
 				t.Errorf("%s: Chromium replied %s and reported CloseEvent %+v; chromiumRaw lists %+v (listed %v)",
-					c.name, saw.reply, ev, want, listed)
+					c.Name, saw.reply, ev, want, listed)
 			}
 		}
 	})
 }
 
-// describeReply names a Close frame body the way the interop table does.
-func describeReply(body []byte, err error) string {
-	switch {
-	case err != nil:
-		return "dropped"
-	case len(body) == 0:
-		return "empty"
-	case len(body) == 1:
-		return fmt.Sprintf("1-byte body %#x", body[0])
+// replyOf turns what a raw reader returned, a Close frame's body or an error
+// when the connection ended without one, into a probe.Reply.
+func replyOf(body []byte, err error) probe.Reply {
+	if err != nil {
+		return probe.Dropped
 	}
-	return strconv.Itoa(int(body[0])<<8 | int(body[1]))
+	return probe.Close(body)
 }

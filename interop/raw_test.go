@@ -3,9 +3,10 @@ package interop
 import (
 	"context"
 	"encoding/binary"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/wsreasons/reasons/internal/probe"
 )
 
 // body builds a Close frame body by hand, without package reasons.
@@ -13,42 +14,14 @@ func body(code int, text string) []byte {
 	return append(binary.BigEndian.AppendUint16(nil, uint16(code)), text...)
 }
 
-// rawCases are Close frame bodies, most of them malformed, with the reply
-// RFC 6455 asks of the receiver, written out by hand: "1002" for a protocol
-// error (§5.5, §7.4), "1007" for a reason that is not UTF-8 (§8.1), the code
-// itself for an echo, "empty" for a Close frame without a body.
-var rawCases = []struct {
-	name    string
-	payload []byte
-	rfc     string
-}{
-	{"empty body", nil, "empty"},
-	{"1000 with reason", body(1000, "bye"), "1000"},
-	{"1014 (IANA)", body(1014, ""), "1014"},
-	{"4999 (private)", body(4999, ""), "4999"},
-	{"1-byte body", []byte{0x03}, "1002"},
-	{"126-byte body", body(1000, strings.Repeat("x", 124)), "1002"},
-	{"code 0", body(0, ""), "1002"},
-	{"code 999", body(999, ""), "1002"},
-	{"code 1004", body(1004, ""), "1002"},
-	{"code 1005", body(1005, ""), "1002"},
-	{"code 1006", body(1006, ""), "1002"},
-	{"code 1015", body(1015, ""), "1002"},
-	{"code 1016", body(1016, ""), "1002"},
-	{"code 2999", body(2999, ""), "1002"},
-	{"code 5000", body(5000, ""), "1002"},
-	{"code 65535", body(65535, ""), "1002"},
-	{"UTF-8: lone continuation byte", body(1000, "ok\x80"), "1007"},
-	{"UTF-8: overlong '/'", body(1000, "\xc0\xaf"), "1007"},
-	{"UTF-8: surrogate U+D800", body(1000, "\xed\xa0\x80"), "1007"},
-	{"UTF-8: above U+10FFFF", body(1000, "\xf4\x90\x80\x80"), "1007"},
-	{"UTF-8: truncated sequence", body(1000, "ok\xe2\x82"), "1007"},
-	{"UTF-8: byte 0xff", body(1000, "\xff"), "1007"},
-}
+// rawCases are the Close frames of TestRawCloseFrames, the browser test and
+// wsreason probe: one list, in internal/probe, with the rules that judge each
+// answer.
+var rawCases = probe.Cases()
 
 // rawServers are the servers the raw frames go to. want holds what each
-// library's server actually replies where that differs from the RFC; every
-// other case must get the RFC's reply.
+// library's server actually replies where that differs from the reply of
+// package reasons (probe's Case.Want); every other case must get that reply.
 var rawServers = []struct {
 	lib  library
 	want map[string]string
@@ -71,8 +44,8 @@ var rawServers = []struct {
 // onBadUTF8 adds reply to m for every case whose reason is not UTF-8.
 func onBadUTF8(reply string, m map[string]string) map[string]string {
 	for _, c := range rawCases {
-		if c.rfc == "1007" {
-			m[c.name] = reply
+		if c.Want().String() == "1007" {
+			m[c.Name] = reply
 		}
 	}
 	return m
@@ -84,40 +57,38 @@ func TestRawCloseFrames(t *testing.T) {
 	for _, s := range rawServers {
 		srv := startServer(t, s.lib.accept)
 		for _, c := range rawCases {
-			t.Run(s.lib.name+"/"+c.name, func(t *testing.T) {
-				got, err := rawReply(srv, c.payload)
+			t.Run(s.lib.name+"/"+c.Name, func(t *testing.T) {
+				got, err := rawReply(srv, c.Payload)
 				if err != nil {
 					t.Fatal(err)
 				}
-				want, deviates := s.want[c.name]
+				want, deviates := s.want[c.Name]
 				if !deviates {
-					want = c.rfc
+					want = c.Want().String()
 				}
-				if got != want {
-					t.Errorf("% x: %s replied %s, want %s (RFC: %s)", c.payload, s.lib.name, got, want, c.rfc)
+				if got.String() != want {
+					t.Errorf("% x: %s replied %s, want %s (reasons: %s)", c.Payload, s.lib.name, got, want, c.Want())
 				}
-				if deviates && want == c.rfc {
-					t.Errorf("deviation table lists the RFC's own reply %s", want)
+				if deviates && want == c.Want().String() {
+					t.Errorf("deviation table lists the reply of package reasons, %s", want)
 				}
 			})
 		}
 	}
 }
 
-// rawReply writes payload in a Close frame to srv and describes the reply:
-// its code, "empty" for a Close frame without a body, or "dropped" when the
-// connection ended without a Close frame.
-func rawReply(srv *server, payload []byte) (string, error) {
+// rawReply writes payload in a Close frame to srv and returns the reply.
+func rawReply(srv *server, payload []byte) (probe.Reply, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	c, err := dialRaw(ctx, srv.wsURL())
 	if err != nil {
-		return "", err
+		return probe.Reply{}, err
 	}
 	defer c.conn.Close()
 	ep, err := srv.next()
 	if err != nil {
-		return "", err
+		return probe.Reply{}, err
 	}
 	defer ep.drop()
 	done := make(chan struct{})
@@ -136,7 +107,7 @@ func rawReply(srv *server, payload []byte) (string, error) {
 	}()
 
 	if err := c.writeClose(payload); err != nil {
-		return "", err
+		return probe.Reply{}, err
 	}
-	return describeReply(c.readReply()), nil
+	return replyOf(c.readReply()), nil
 }

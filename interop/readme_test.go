@@ -1,11 +1,15 @@
 package interop
 
 import (
+	"encoding/binary"
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/wsreasons/reasons/internal/probe"
 )
 
 var update = flag.Bool("update", false, "rewrite the generated tables in README.md")
@@ -57,31 +61,53 @@ func TestReadmeTables(t *testing.T) {
 	checkReadmeSection(t, "pairs", b.String())
 
 	b.Reset()
-	b.WriteString("| Close frame body | RFC 6455 |")
+	b.WriteString("| Close frame body | RFC 6455 / IANA requires | reasons replies | Autobahn also accepts |")
 	for _, s := range rawServers {
 		b.WriteString(" " + s.lib.name + " |")
 	}
-	b.WriteString(" chromium | chromium CloseEvent.code |\n|---|---|" + strings.Repeat("---|", len(rawServers)+2) + "\n")
-	mark := func(got, rfc string) string {
-		if got != rfc {
+	b.WriteString(" chromium | chromium CloseEvent.code |\n|---|---|---|---|" + strings.Repeat("---|", len(rawServers)+2) + "\n")
+	// mark puts a reply in bold when it breaks a requirement and in italics
+	// when it only differs from the reply of package reasons.
+	mark := func(c probe.Case, got string) string {
+		switch c.Judge(parseReply(t, got)) {
+		case probe.Wrong:
 			return "**" + got + "**"
+		case probe.Tolerated:
+			return "*" + got + "*"
+		case probe.OK:
 		}
 		return got
 	}
 	for _, c := range rawCases {
-		fmt.Fprintf(&b, "| %s | %s |", c.name, c.rfc)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |", c.Name, c.Requires(), c.Want(), c.Tolerates())
 		for _, s := range rawServers {
-			got, deviates := s.want[c.name]
+			got, deviates := s.want[c.Name]
 			if !deviates {
-				got = c.rfc
+				got = c.Want().String()
 			}
-			b.WriteString(" " + mark(got, c.rfc) + " |")
+			b.WriteString(" " + mark(c, got) + " |")
 		}
-		chromium, ok := chromiumRaw[c.name]
+		chromium, ok := chromiumRaw[c.Name]
 		if !ok {
-			t.Errorf("chromiumRaw has no entry for %q", c.name)
+			t.Errorf("chromiumRaw has no entry for %q", c.Name)
 		}
-		fmt.Fprintf(&b, " %s | %d |\n", mark(chromium.reply, c.rfc), chromium.event)
+		fmt.Fprintf(&b, " %s | %d |\n", mark(c, chromium.reply), chromium.event)
 	}
 	checkReadmeSection(t, "raw", b.String())
+}
+
+// parseReply reads a reply as the expectation tables write it: a code,
+// "empty" or "dropped".
+func parseReply(t *testing.T, s string) probe.Reply {
+	switch s {
+	case "dropped":
+		return probe.Dropped
+	case "empty":
+		return probe.Close([]byte{})
+	}
+	code, err := strconv.ParseUint(s, 10, 16)
+	if err != nil {
+		t.Fatalf("expectation table has the reply %q, which is not a code, empty or dropped", s)
+	}
+	return probe.Close(binary.BigEndian.AppendUint16(nil, uint16(code)))
 }

@@ -7,9 +7,9 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/wsreasons/reasons"
+	"github.com/wsreasons/reasons/internal/wsframe"
 )
 
 // output writes results as text or, with -json, as one JSON document.
@@ -18,15 +18,21 @@ type output struct {
 	json           bool
 }
 
+// width is where text output wraps prose.
+const width = 80
+
 // codeInfo is everything wsreason says about one code.
 type codeInfo struct {
-	Code        reasons.Reason `json:"code"`
-	Name        string         `json:"name,omitempty"` // empty for unnamed codes
-	Range       string         `json:"range"`
-	MaySend     bool           `json:"may_send"`
-	Reserved    bool           `json:"reserved"`
-	Description string         `json:"description"`
-	Note        string         `json:"note,omitempty"` // only for reserved codes
+	Code             reasons.Reason `json:"code"`
+	Name             string         `json:"name,omitempty"`          // empty for unnamed codes
+	RegistryName     string         `json:"registry_name,omitempty"` // the IANA registry's name
+	Range            string         `json:"range"`
+	MaySend          bool           `json:"may_send"`
+	BrowserCloseable bool           `json:"browser_closeable"`
+	Reserved         bool           `json:"reserved"`
+	Description      string         `json:"description"`
+	Note             string         `json:"note,omitempty"`    // only for reserved codes
+	Matched          string         `json:"matched,omitempty"` // the text of a log line that gave the code
 }
 
 type rangeInfo struct {
@@ -46,16 +52,17 @@ var reservedNotes = map[reasons.Reason]string{
 }
 
 func describe(r reasons.Reason) codeInfo {
-	info := codeInfo{
-		Code:        r,
-		Range:       r.Range().String(),
-		MaySend:     r.Valid(),
-		Reserved:    r.Reserved(),
-		Description: r.Description(),
-		Note:        reservedNotes[r],
-		Name:        nameOf(r),
+	return codeInfo{
+		Code:             r,
+		Name:             nameOf(r),
+		RegistryName:     registryNames[r],
+		Range:            r.Range().String(),
+		MaySend:          r.Valid(),
+		BrowserCloseable: r.BrowserCloseable(),
+		Reserved:         r.Reserved(),
+		Description:      r.Description(),
+		Note:             reservedNotes[r],
 	}
-	return info
 }
 
 // nameOf returns the name of a named code and "" for any other.
@@ -64,6 +71,16 @@ func nameOf(r reasons.Reason) string {
 		return r.String()
 	}
 	return ""
+}
+
+// title is how text output names a code: "1006 AbnormalClose (IANA: Abnormal
+// Closure)", or "4001 unnamed", the one spelling for a code without a name.
+func title(r reasons.Reason) string {
+	name := nameOf(r)
+	if name == "" {
+		return fmt.Sprintf("%d unnamed", r)
+	}
+	return fmt.Sprintf("%d %s (IANA: %s)", r, name, registryNames[r])
 }
 
 func allRanges() []rangeInfo {
@@ -89,6 +106,40 @@ func (o output) writeJSON(v any) error {
 	return enc.Encode(v)
 }
 
+// block writes labelled lines: the label in a column of its own, the value
+// wrapped at width and indented under itself.
+type block struct {
+	w     io.Writer
+	label int // width of the label column
+}
+
+func (b block) line(label, value string) {
+	indent := 2 + b.label + 2
+	fmt.Fprintf(b.w, "  %-*s  %s\n", b.label, label, wrap(value, indent, width))
+}
+
+// wrap breaks text into lines of at most width columns, the first starting at
+// column indent (already written) and the others indented to it. A word
+// longer than a line stays whole.
+func wrap(text string, indent, width int) string {
+	var b strings.Builder
+	col := indent
+	for i, word := range strings.Fields(text) {
+		switch {
+		case i == 0:
+		case col+1+len(word) > width:
+			b.WriteString("\n" + strings.Repeat(" ", indent))
+			col = indent
+		default:
+			b.WriteByte(' ')
+			col++
+		}
+		b.WriteString(word)
+		col += len([]rune(word))
+	}
+	return b.String()
+}
+
 // table prints every named code and every range.
 func (o output) table() error {
 	var codes []codeInfo
@@ -102,29 +153,45 @@ func (o output) table() error {
 			Ranges []rangeInfo `json:"ranges"`
 		}{codes, ranges})
 	}
-	tw := tabwriter.NewWriter(o.stdout, 0, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "CODE\tNAME\tMAY SEND\tDESCRIPTION")
+	const row = "%-4s  %-19s  %-26s  %-8s  %s\n"
+	fmt.Fprintf(o.stdout, row, "CODE", "NAME", "IANA REGISTRY NAME", "MAY SEND", "BROWSER")
 	for _, c := range codes {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", c.Code, c.Name, yesNo(c.MaySend), c.Description)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
+		fmt.Fprintf(o.stdout, row, fmt.Sprintf("%d", c.Code), c.Name, c.RegistryName, yesNo(c.MaySend), yesNo(c.BrowserCloseable))
 	}
 	fmt.Fprintln(o.stdout)
-	tw = tabwriter.NewWriter(o.stdout, 0, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "RANGE\tCODES\tMEANING")
+	fmt.Fprintf(o.stdout, "%-10s  %-10s  %s\n", "RANGE", "CODES", "MEANING")
 	for _, g := range ranges {
-		fmt.Fprintf(tw, "%s\t%d-%d\t%s\n", g.Range, g.First, g.Last, g.Description)
+		codes := fmt.Sprintf("%d-%d", g.First, g.Last)
+		fmt.Fprintf(o.stdout, "%-10s  %-10s  %s\n", g.Range, codes, wrap(g.Description, 24, width))
 	}
-	return tw.Flush()
+	fmt.Fprintln(o.stdout)
+	fmt.Fprintln(o.stdout, "BROWSER: whether a page's script may pass the code to WebSocket.close().")
+	fmt.Fprintln(o.stdout, "wsreason CODE explains a code in full; wsreason -h shows every mode.")
+	return nil
+}
+
+// explainLabel is the label column of the explain block.
+const explainLabel = len("browser may send")
+
+// explainBlock writes the lines that explain c under its title.
+func explainBlock(w io.Writer, c codeInfo, extra ...[2]string) {
+	b := block{w, explainLabel}
+	for _, e := range extra {
+		b.line(e[0], e[1])
+	}
+	first, last := c.Code.Range().Bounds()
+	b.line("range", fmt.Sprintf("%s (%d-%d)", c.Range, first, last))
+	b.line("may be sent", yesNo(c.MaySend))
+	b.line("browser may send", yesNo(c.BrowserCloseable)+" (WebSocket.close() in a page's script)")
+	b.line("reserved", yesNo(c.Reserved))
+	b.line("meaning", c.Description)
+	if c.Note != "" {
+		b.line("note", c.Note)
+	}
 }
 
 // explain prints what each code means.
-func (o output) explain(codes []reasons.Reason) error {
-	var infos []codeInfo
-	for _, r := range codes {
-		infos = append(infos, describe(r))
-	}
+func (o output) explain(infos []codeInfo) error {
 	if o.json {
 		return o.writeJSON(struct {
 			Codes []codeInfo `json:"codes"`
@@ -134,71 +201,171 @@ func (o output) explain(codes []reasons.Reason) error {
 		if i > 0 {
 			fmt.Fprintln(o.stdout)
 		}
-		name := c.Name
-		if name == "" {
-			name = "unnamed"
+		fmt.Fprintln(o.stdout, title(c.Code))
+		var extra [][2]string
+		if c.Matched != "" {
+			extra = append(extra, [2]string{"found", fmt.Sprintf("%q in the line", c.Matched)})
 		}
-		first, last := c.Code.Range().Bounds()
-		fmt.Fprintf(o.stdout, "%d %s\n", c.Code, name)
-		tw := tabwriter.NewWriter(o.stdout, 0, 8, 2, ' ', 0)
-		fmt.Fprintf(tw, "  range\t%s (%d-%d)\n", c.Range, first, last)
-		fmt.Fprintf(tw, "  may be sent\t%s\n", yesNo(c.MaySend))
-		fmt.Fprintf(tw, "  reserved\t%s\n", yesNo(c.Reserved))
-		fmt.Fprintf(tw, "  meaning\t%s\n", c.Description)
-		if c.Note != "" {
-			fmt.Fprintf(tw, "  note\t%s\n", c.Note)
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
+		explainBlock(o.stdout, c, extra...)
 	}
 	return nil
+}
+
+// bodyResult is what wsreason says about a Close frame body.
+type bodyResult struct {
+	Payload string          `json:"payload"`
+	Valid   bool            `json:"valid"`
+	Code    *reasons.Reason `json:"code,omitempty"` // the code in the body, valid or not
+	Name    string          `json:"name,omitempty"`
+	Reason  *string         `json:"reason,omitempty"`
+	Note    string          `json:"note,omitempty"`
+	Info    *codeInfo       `json:"explain,omitempty"`
+	Error   string          `json:"error,omitempty"`
+	Reply   reasons.Reason  `json:"reply_code,omitempty"`
+}
+
+const emptyBodyNote = "a Close frame with no code; the receiver reports 1005 NoStatus"
+
+func decodeBody(p []byte) bodyResult {
+	r, text, err := reasons.Parse(p)
+	res := bodyResult{Payload: hex.EncodeToString(p), Valid: err == nil}
+	if len(p) >= 2 {
+		code := reasons.Reason(int(p[0])<<8 | int(p[1]))
+		res.Code, res.Name = &code, nameOf(code)
+	}
+	switch {
+	case err != nil:
+		res.Error, res.Reply = plain(err), r
+	case len(p) == 0:
+		res.Note = emptyBodyNote
+	default:
+		info := describe(r)
+		res.Reason, res.Info = &text, &info
+	}
+	return res
+}
+
+// writeBody writes the text form of res.
+func writeBody(w io.Writer, res bodyResult) {
+	switch {
+	case res.Valid && res.Info != nil:
+		fmt.Fprintln(w, title(*res.Code))
+		explainBlock(w, *res.Info, [2]string{"reason", fmt.Sprintf("%q", *res.Reason)})
+	case res.Valid:
+		block{w, len("invalid")}.line("body", "empty: "+res.Note)
+	default:
+		b := block{w, len("invalid")}
+		if res.Code != nil {
+			b.line("code", title(*res.Code))
+		}
+		b.line("invalid", res.Error)
+		b.line("reply", fmt.Sprintf("%d %s: the code to close the connection with in reply", res.Reply, res.Reply))
+	}
 }
 
 // payload decodes a Close frame body given in hex. An invalid body is a
 // result, not a usage error: it is printed and reported as exit status 1.
 func (o output) payload(hexBody string) error {
-	p, err := decodeHex(hexBody)
+	p, err := decodeHex("payload", hexBody)
 	if err != nil {
 		return err
 	}
-	r, text, perr := reasons.Parse(p)
-	type result struct {
-		Payload string         `json:"payload"`
-		Valid   bool           `json:"valid"`
-		Code    reasons.Reason `json:"code,omitempty"`
-		Name    string         `json:"name,omitempty"`
-		Reason  *string        `json:"reason,omitempty"`
-		Error   string         `json:"error,omitempty"`
-		Reply   reasons.Reason `json:"reply_code,omitempty"`
-	}
-	res := result{Payload: hex.EncodeToString(p), Valid: perr == nil}
-	if perr == nil {
-		res.Code, res.Name, res.Reason = r, nameOf(r), &text
-	} else {
-		res.Error, res.Reply = plain(perr), r
-	}
-
+	res := decodeBody(p)
 	if o.json {
 		err = o.writeJSON(res)
 	} else {
-		tw := tabwriter.NewWriter(o.stdout, 0, 8, 2, ' ', 0)
-		if perr == nil {
-			fmt.Fprintf(tw, "code\t%d %s\n", r, r)
-			fmt.Fprintf(tw, "reason\t%q\n", text)
-			if len(p) == 0 {
-				fmt.Fprintf(tw, "note\tan empty body carries no code; %d is what a library reports for it\n", reasons.NoStatus)
-			}
-		} else {
-			fmt.Fprintf(tw, "invalid\t%s\n", res.Error)
-			fmt.Fprintf(tw, "reply\t%d %s: the receiver must close the connection with this code\n", r, r)
-		}
-		err = tw.Flush()
+		writeBody(o.stdout, res)
 	}
-	if err == nil && perr != nil {
+	if err == nil && !res.Valid {
 		err = errInvalid
 	}
 	return err
+}
+
+// frameResult is what wsreason says about a whole frame.
+type frameResult struct {
+	Frame  string      `json:"frame"`
+	Fin    bool        `json:"fin"`
+	Rsv    byte        `json:"rsv"`
+	Opcode byte        `json:"opcode"`
+	Masked bool        `json:"masked"`
+	Mask   string      `json:"mask,omitempty"`
+	Length uint64      `json:"length"`
+	Valid  bool        `json:"valid"`
+	Error  string      `json:"error,omitempty"` // what is wrong with the frame itself
+	Reply  int         `json:"reply_code,omitempty"`
+	Body   *bodyResult `json:"body,omitempty"`
+}
+
+// frameProblem names the first rule of RFC 6455 §5.2 and §5.5 that a Close
+// frame's header breaks, or "".
+func frameProblem(h wsframe.Header, rest []byte) string {
+	switch {
+	case h.Opcode != wsframe.OpClose:
+		return fmt.Sprintf("opcode %v is not a Close frame (0x8)", h.Opcode)
+	case !h.Fin:
+		return "FIN is not set, but control frames are never fragmented (§5.5)"
+	case h.Rsv != 0:
+		return fmt.Sprintf("RSV bits %03b are set, which no extension defines for Close (§5.2)", h.Rsv)
+	case h.LengthForm != 7:
+		return fmt.Sprintf("the length uses the %d-bit form; a control frame's length fits in 7 bits (§5.5)", h.LengthForm)
+	case len(rest) > 0:
+		return fmt.Sprintf("%d bytes follow the frame", len(rest))
+	}
+	return ""
+}
+
+// frame decodes a whole Close frame given in hex, header included.
+func (o output) frame(hexFrame string) error {
+	b, err := decodeHex("frame", hexFrame)
+	if err != nil {
+		return err
+	}
+	h, p, rest, derr := wsframe.Decode(b)
+	res := frameResult{Frame: hex.EncodeToString(b), Fin: h.Fin, Rsv: h.Rsv, Opcode: byte(h.Opcode), Masked: h.Masked, Length: h.Length}
+	if h.Masked {
+		res.Mask = hex.EncodeToString(h.Mask[:])
+	}
+	problem := ""
+	if derr != nil {
+		problem = strings.TrimPrefix(derr.Error(), "wsframe: ")
+	} else {
+		problem = frameProblem(h, rest)
+	}
+	if problem != "" {
+		res.Error, res.Reply = problem, int(reasons.ProtocolError)
+	} else {
+		body := decodeBody(p)
+		res.Body, res.Valid = &body, body.Valid
+	}
+	if o.json {
+		err = o.writeJSON(res)
+	} else {
+		err = writeFrame(o.stdout, h, res)
+	}
+	if err == nil && !res.Valid {
+		err = errInvalid
+	}
+	return err
+}
+
+func writeFrame(w io.Writer, h wsframe.Header, res frameResult) error {
+	bl := block{w, len("invalid")}
+	mask := "no (server to client)"
+	if h.Masked {
+		mask = "key " + res.Mask + " (client to server)"
+	}
+	bl.line("frame", fmt.Sprintf("FIN %s, opcode %v, RSV %03b", yesNo(h.Fin), h.Opcode, h.Rsv))
+	bl.line("masked", mask)
+	bl.line("length", fmt.Sprintf("%d bytes", h.Length))
+	if res.Body == nil {
+		bl.line("invalid", res.Error)
+		bl.line("reply", fmt.Sprintf("%d %s: the code to close the connection with in reply", res.Reply, reasons.Reason(res.Reply)))
+		return nil
+	}
+	fmt.Fprintln(w)
+	writeBody(w, *res.Body)
+	return nil
 }
 
 // format builds a Close frame body for code and text.
@@ -213,16 +380,22 @@ func (o output) format(code, text string) error {
 			Code    reasons.Reason `json:"code"`
 			Reason  string         `json:"reason"`
 			Payload *string        `json:"payload,omitempty"`
+			Note    string         `json:"note,omitempty"`
 			Error   string         `json:"error,omitempty"`
 		}
 		res := result{Code: r, Reason: text}
 		if ferr == nil {
 			h := hex.EncodeToString(p)
 			res.Payload = &h
+			if len(p) == 0 {
+				res.Note = emptyBodyNote
+			}
 		} else {
 			res.Error = plain(ferr)
 		}
 		err = o.writeJSON(res)
+	} else if ferr == nil && len(p) == 0 {
+		_, err = fmt.Fprintf(o.stdout, "(empty body) %s\n", emptyBodyNote)
 	} else if ferr == nil {
 		_, err = fmt.Fprintln(o.stdout, hex.EncodeToString(p))
 	} else {

@@ -24,38 +24,49 @@ const usage = `wsreason explains WebSocket close codes (RFC 6455 §7.4, IANA reg
 Usage:
   wsreason                       table of the named codes and the code ranges
   wsreason CODE...               explain each CODE: a number or a name
+  wsreason 'LOG LINE'            explain the close codes a log line shows
   wsreason -payload HEX          decode a Close frame body given in hex
-  wsreason -payload -            the same, reading the hex from standard input
+  wsreason -frame HEX            decode a whole Close frame, header included
   wsreason -format CODE [TEXT]   build the Close frame body for CODE and TEXT
 
 Flags:
   -json      print one JSON document instead of text
-  -payload   the body of a Close frame in hex, as a capture shows it: spaces,
-             colons or dashes between bytes, 0x or \x before them, are all fine
+  -payload   the body of a Close frame in hex; - reads it from standard input
+  -frame     a whole Close frame in hex, masked or not; - reads standard input
   -format    the code to build a body for
   -h         this help
 
+Hex may be written as a capture shows it: with spaces, colons or dashes
+between bytes, and 0x or \x before them.
+
 A CODE is a decimal number (1001), a hexadecimal one with 0x (0x3e9, as in a
-frame dump), or a name: as Go spells it (GoingAway), in upper snake case
-(GOING_AWAY), or in any mix of case of either (goingaway, going_away).
+frame dump), or a name in any case: as Go spells it (GoingAway, going_away),
+as the IANA registry does ("Going Away", "Mandatory Ext."), or as
+gorilla/websocket (CloseGoingAway) and coder/websocket (StatusGoingAway) do.
+
+A LOG LINE is searched for the forms libraries and tools print: gorilla's
+"close 1006", coder's "status = StatusGoingAway", wscat's "code: 1006" and
+"code=1006". Nothing else in the line is taken for a code.
 
 Examples:
   wsreason 1006
-  wsreason GoingAway 4001 going_away 0x3f6
+  wsreason GoingAway 4001 'Normal Closure' 0x3f6 StatusGoingAway
+  wsreason 'websocket: close 1006 (abnormal closure): unexpected EOF'
   wsreason -payload '03 e9 62 79 65'
-  wsreason -payload 03:e9:62:79:65
-  echo '\x03\xe9\x62\x79\x65' | wsreason -payload -
+  echo 03:e9:62:79:65 | wsreason -payload -
+  wsreason -frame '88 82 12 34 56 78 11 dc'
   wsreason -format 1001 'server restarting'
   wsreason -json -payload 0x03ed
 
-Exit status: 0 on success, 1 for an invalid payload or a body that cannot be
-built, 2 for bad arguments.
+Exit status: 0 on success, 1 for an invalid payload or frame or a body that
+cannot be built, 2 for bad arguments.
 `
 
 // options are the parsed command line.
 type options struct {
 	json    bool
 	payload *string // set when -payload was given
+	frame   *string // set when -frame was given
 	format  *string // set when -format was given
 	args    []string
 }
@@ -91,6 +102,7 @@ func parseArgs(args []string) (options, error) {
 	fs.Usage = func() {}
 	fs.BoolVar(&opts.json, "json", false, "")
 	fs.Func("payload", "", func(s string) error { opts.payload = &s; return nil })
+	fs.Func("frame", "", func(s string) error { opts.frame = &s; return nil })
 	fs.Func("format", "", func(s string) error { opts.format = &s; return nil })
 	for len(args) > 0 {
 		if isNegative(args[0]) { // a code such as -1, not a flag
@@ -119,25 +131,34 @@ func parseArgs(args []string) (options, error) {
 }
 
 func dispatch(opts options, stdin io.Reader, o output) error {
+	modes := 0
+	for _, m := range []*string{opts.payload, opts.frame, opts.format} {
+		if m != nil {
+			modes++
+		}
+	}
 	switch {
-	case opts.payload != nil && opts.format != nil:
-		return fmt.Errorf("-payload and -format cannot be used together")
-	case opts.payload != nil:
+	case modes > 1:
+		return fmt.Errorf("-payload, -frame and -format cannot be used together")
+	case opts.payload != nil || opts.frame != nil:
+		flagName, hexText, decode := "-payload", opts.payload, o.payload
+		if opts.frame != nil {
+			flagName, hexText, decode = "-frame", opts.frame, o.frame
+		}
 		if len(opts.args) > 0 {
-			return fmt.Errorf("-payload takes no other arguments, got %q", opts.args[0])
+			return fmt.Errorf("%s takes no other arguments, got %q", flagName, opts.args[0])
 		}
-		hexBody := *opts.payload
-		if hexBody == "-" {
-			b, err := io.ReadAll(io.LimitReader(stdin, maxStdin+1))
-			if err != nil {
-				return fmt.Errorf("reading the payload from standard input: %v", err)
-			}
-			if len(b) > maxStdin {
-				return fmt.Errorf("standard input holds more than %d bytes; a Close frame body is at most %d bytes, %d hex digits", maxStdin, reasons.MaxPayloadLen, 2*reasons.MaxPayloadLen)
-			}
-			hexBody = string(b)
+		if *hexText != "-" {
+			return decode(*hexText)
 		}
-		return o.payload(hexBody)
+		b, err := io.ReadAll(io.LimitReader(stdin, maxStdin+1))
+		if err != nil {
+			return fmt.Errorf("reading %s from standard input: %v", flagName, err)
+		}
+		if len(b) > maxStdin {
+			return fmt.Errorf("standard input holds more than %d bytes; a Close frame is at most %d bytes, %d hex digits", maxStdin, reasons.MaxPayloadLen+6, 2*(reasons.MaxPayloadLen+6))
+		}
+		return decode(string(b))
 	case opts.format != nil:
 		if len(opts.args) > 1 {
 			return fmt.Errorf("-format takes one TEXT argument, got %d; quote the text", len(opts.args))
@@ -150,15 +171,24 @@ func dispatch(opts options, stdin io.Reader, o output) error {
 	case len(opts.args) == 0:
 		return o.table()
 	}
-	var codes []reasons.Reason
+	var infos []codeInfo
 	for _, arg := range opts.args {
 		r, err := lookup(arg)
-		if err != nil {
+		if err == nil {
+			infos = append(infos, describe(r))
+			continue
+		}
+		hits := findInLine(arg)
+		if len(hits) == 0 {
 			return err
 		}
-		codes = append(codes, r)
+		for _, h := range hits {
+			info := describe(h.code)
+			info.Matched = h.matched
+			infos = append(infos, info)
+		}
 	}
-	return o.explain(codes)
+	return o.explain(infos)
 }
 
 // maxStdin bounds what "-payload -" reads: far more than the hex of any
@@ -166,9 +196,9 @@ func dispatch(opts options, stdin io.Reader, o output) error {
 const maxStdin = 64 << 10
 
 // lookup turns a command-line argument into a Reason: a decimal number, a
-// hexadecimal one with 0x (as in a frame dump), or a name in any case, as Go
-// spells it or in snake case. A number outside 0..65535, negative ones
-// included, is reported as out of range.
+// hexadecimal one with 0x (as in a frame dump), or a name (see byName). A
+// number outside 0..65535, negative ones included, is reported as out of
+// range.
 func lookup(arg string) (reasons.Reason, error) {
 	var r reasons.Reason
 	switch {
@@ -189,19 +219,10 @@ func lookup(arg string) (reasons.Reason, error) {
 		}
 		return reasons.Reason(n), nil
 	}
-	if strings.Contains(arg, "_") {
-		// Any case of the snake spelling is the upper snake spelling.
-		if r.UnmarshalText([]byte(strings.ToUpper(arg))) == nil {
-			return r, nil
-		}
-	} else {
-		for _, n := range reasons.Named() {
-			if strings.EqualFold(arg, n.String()) {
-				return n, nil
-			}
-		}
+	if r, ok := byName(arg); ok {
+		return r, nil
 	}
-	return 0, fmt.Errorf("%q is not a close code number or name (see wsreason with no arguments for the names)", arg)
+	return 0, fmt.Errorf("%q is not a close code number or name, nor a log line with one (see wsreason -h)", arg)
 }
 
 func isDecimal(s string) bool {
@@ -221,7 +242,7 @@ var errInvalid = errors.New("invalid")
 // decodeHex reads hex digits as people copy them from a capture: with or
 // without white space, colons or dashes between bytes (Wireshark, tcpdump),
 // with 0x before a byte or a run of them, or as \x escapes ("\x03\xe9").
-func decodeHex(s string) ([]byte, error) {
+func decodeHex(what, s string) ([]byte, error) {
 	var digits strings.Builder
 	fields := strings.FieldsFunc(strings.NewReplacer(`\x`, " ", `\X`, " ").Replace(s), func(c rune) bool {
 		return c == ':' || c == '-' || c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r'
@@ -234,15 +255,15 @@ func decodeHex(s string) ([]byte, error) {
 	}
 	d := digits.String()
 	if len(d)%2 != 0 {
-		return nil, fmt.Errorf("payload %q has an odd number of hex digits (%d)", s, len(d))
+		return nil, fmt.Errorf("%s %q has an odd number of hex digits (%d)", what, s, len(d))
 	}
 	b, err := hex.DecodeString(d)
 	if err != nil {
 		var bad hex.InvalidByteError
 		if errors.As(err, &bad) {
-			return nil, fmt.Errorf("payload %q has a character that is not a hex digit: %q", s, rune(bad))
+			return nil, fmt.Errorf("%s %q has a character that is not a hex digit: %q", what, s, rune(bad))
 		}
-		return nil, fmt.Errorf("payload %q is not hex: %v", s, err)
+		return nil, fmt.Errorf("%s %q is not hex: %v", what, s, err)
 	}
 	return b, nil
 }

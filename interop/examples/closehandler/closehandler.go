@@ -1,7 +1,7 @@
 // Package closehandler shows the close handler of a WebSocket client that
 // decides from a [reasons.Reason] alone whether it is done, should reconnect
-// with back-off, or should give up, on gorilla/websocket and on
-// coder/websocket.
+// with back-off, should try another server, or should give up, on
+// gorilla/websocket and on coder/websocket.
 package closehandler
 
 import (
@@ -20,6 +20,7 @@ type Action int
 const (
 	Done      Action = iota // the session is over; do not reconnect
 	Reconnect               // reconnect, waiting longer after each try
+	Elsewhere               // the server sheds load: try another address, or wait for the user
 	GiveUp                  // reconnecting would fail the same way; report the error
 )
 
@@ -29,6 +30,8 @@ func (a Action) String() string {
 		return "done"
 	case Reconnect:
 		return "reconnect with back-off"
+	case Elsewhere:
+		return "try another server"
 	case GiveUp:
 		return "give up"
 	}
@@ -43,10 +46,13 @@ func Decide(r reasons.Reason) Action {
 	switch r {
 	case reasons.Normal, reasons.NoStatus:
 		return Done
-	case reasons.GoingAway, reasons.ServiceRestart, reasons.TryAgainLater,
-		reasons.AbnormalClose, reasons.BadGateway, reasons.UnexpectedCondition,
-		reasons.Timeout:
+	case reasons.GoingAway, reasons.ServiceRestart, reasons.AbnormalClose,
+		reasons.BadGateway, reasons.UnexpectedCondition, reasons.Timeout:
 		return Reconnect
+	case reasons.TryAgainLater:
+		// The IANA registry's source for 1013 asks clients not to reconnect
+		// to the same server by themselves (see the doc of reasons.Reason).
+		return Elsewhere
 	case reasons.ProtocolError, reasons.UnacceptableData, reasons.InconsistentData,
 		reasons.PolicyViolation, reasons.MessageTooBig, reasons.ExtensionNotPresent,
 		reasons.Unauthorized, reasons.Forbidden, reasons.Reserved,

@@ -105,7 +105,7 @@ func ExampleDecide() {
 	}
 	// Output:
 	// Normal: done
-	// TryAgainLater: reconnect with back-off
+	// TryAgainLater: try another server
 	// Forbidden: give up
 	// Reason(4404): give up
 }

@@ -1,0 +1,132 @@
+// Package wsframe reads and writes single WebSocket frames (RFC 6455 §5.2)
+// byte for byte, including frames that break the rules, for the tools and
+// tests that need to see or send exactly what is on the wire.
+package wsframe
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// Opcode is a frame's opcode (RFC 6455 §5.2).
+type Opcode byte
+
+// The opcodes RFC 6455 §5.2 defines.
+const (
+	OpContinuation Opcode = 0x0
+	OpText         Opcode = 0x1
+	OpBinary       Opcode = 0x2
+	OpClose        Opcode = 0x8
+	OpPing         Opcode = 0x9
+	OpPong         Opcode = 0xa
+)
+
+// String names o as RFC 6455 §5.2 does, with its number.
+func (o Opcode) String() string {
+	names := map[Opcode]string{
+		OpContinuation: "continuation", OpText: "text", OpBinary: "binary",
+		OpClose: "Close", OpPing: "Ping", OpPong: "Pong",
+	}
+	if n, ok := names[o]; ok {
+		return fmt.Sprintf("%#x (%s)", byte(o), n)
+	}
+	return fmt.Sprintf("%#x (reserved)", byte(o))
+}
+
+// Control reports whether o is a control opcode (0x8-0xf).
+func (o Opcode) Control() bool { return o&0x8 != 0 }
+
+// Header is the part of a frame before its payload.
+type Header struct {
+	Fin    bool
+	Rsv    byte // the three RSV bits, as the low bits
+	Opcode Opcode
+	Masked bool
+	Mask   [4]byte
+	Length uint64 // payload length
+	// LengthForm is how the length was written: 7 for the 7-bit field
+	// alone, 16 or 64 for the extended fields (RFC 6455 §5.2).
+	LengthForm int
+}
+
+// ErrShort reports bytes that end before the header or payload does.
+var ErrShort = errors.New("wsframe: frame ends early")
+
+// Decode reads one whole frame from b: its header and its payload, unmasked
+// into a new slice. The rest of b, after the frame, is returned too.
+func Decode(b []byte) (h Header, payload, rest []byte, err error) {
+	if len(b) < 2 {
+		return h, nil, nil, fmt.Errorf("%w: %d bytes, a header has at least 2", ErrShort, len(b))
+	}
+	h.Fin = b[0]&0x80 != 0
+	h.Rsv = b[0] >> 4 & 0x7
+	h.Opcode = Opcode(b[0] & 0xf)
+	h.Masked = b[1]&0x80 != 0
+	n, i := uint64(b[1]&0x7f), 2
+	h.LengthForm = 7
+	switch n {
+	case 126:
+		if len(b) < 4 {
+			return h, nil, nil, fmt.Errorf("%w: the 16-bit length needs 4 header bytes, got %d", ErrShort, len(b))
+		}
+		n, i, h.LengthForm = uint64(binary.BigEndian.Uint16(b[2:])), 4, 16
+	case 127:
+		if len(b) < 10 {
+			return h, nil, nil, fmt.Errorf("%w: the 64-bit length needs 10 header bytes, got %d", ErrShort, len(b))
+		}
+		n, i, h.LengthForm = binary.BigEndian.Uint64(b[2:]), 10, 64
+	}
+	h.Length = n
+	if h.Masked {
+		if len(b) < i+4 {
+			return h, nil, nil, fmt.Errorf("%w: the masking key needs %d header bytes, got %d", ErrShort, i+4, len(b))
+		}
+		copy(h.Mask[:], b[i:])
+		i += 4
+	}
+	if uint64(len(b)-i) < n {
+		return h, nil, nil, fmt.Errorf("%w: the header says %d payload bytes, %d follow", ErrShort, n, len(b)-i)
+	}
+	payload = append([]byte{}, b[i:i+int(n)]...)
+	if h.Masked {
+		Unmask(payload, h.Mask)
+	}
+	return h, payload, b[i+int(n):], nil
+}
+
+// Unmask applies mask to p in place; masking and unmasking are the same
+// operation (RFC 6455 §5.3).
+func Unmask(p []byte, mask [4]byte) {
+	for i := range p {
+		p[i] ^= mask[i&3]
+	}
+}
+
+// Append appends a frame to dst with FIN set, opcode op and payload as it
+// is, in the shortest length form, masked with mask when mask is not nil.
+// It does not check payload against any rule, so it can write frames that
+// break them.
+func Append(dst []byte, op Opcode, payload []byte, mask *[4]byte) []byte {
+	dst = append(dst, 0x80|byte(op))
+	var maskBit byte
+	if mask != nil {
+		maskBit = 0x80
+	}
+	switch n := len(payload); {
+	case n < 126:
+		dst = append(dst, maskBit|byte(n))
+	case n <= 0xffff:
+		dst = binary.BigEndian.AppendUint16(append(dst, maskBit|126), uint16(n))
+	default:
+		dst = binary.BigEndian.AppendUint64(append(dst, maskBit|127), uint64(n))
+	}
+	if mask == nil {
+		return append(dst, payload...)
+	}
+	dst = append(dst, mask[:]...)
+	start := len(dst)
+	dst = append(dst, payload...)
+	Unmask(dst[start:], *mask)
+	return dst
+}

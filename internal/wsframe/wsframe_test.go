@@ -1,0 +1,88 @@
+package wsframe
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+)
+
+// The frames of RFC 6455 §5.7, written out from the RFC's examples.
+func TestDecodeRFCExamples(t *testing.T) {
+	tests := []struct {
+		name    string
+		frame   []byte
+		fin     bool
+		op      Opcode
+		masked  bool
+		payload string
+	}{
+		{"unmasked text Hello", []byte{0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f}, true, OpText, false, "Hello"},
+		{"masked text Hello", []byte{0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58}, true, OpText, true, "Hello"},
+		{"first fragment Hel", []byte{0x01, 0x03, 0x48, 0x65, 0x6c}, false, OpText, false, "Hel"},
+		{"unmasked Ping", []byte{0x89, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f}, true, OpPing, false, "Hello"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h, p, rest, err := Decode(append(tc.frame, 0xaa))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h.Fin != tc.fin || h.Opcode != tc.op || h.Masked != tc.masked || string(p) != tc.payload || h.Length != uint64(len(tc.payload)) {
+				t.Errorf("Decode = %+v, %q; want fin %v, opcode %v, masked %v, %q", h, p, tc.fin, tc.op, tc.masked, tc.payload)
+			}
+			if !bytes.Equal(rest, []byte{0xaa}) {
+				t.Errorf("rest = % x, want aa", rest)
+			}
+		})
+	}
+}
+
+func TestDecodeLengthForms(t *testing.T) {
+	// 256 bytes in the 16-bit form (RFC 6455 §5.7: 0x7E 0x01 0x00).
+	f16 := append([]byte{0x82, 0x7e, 0x01, 0x00}, bytes.Repeat([]byte{'x'}, 256)...)
+	h, p, _, err := Decode(f16)
+	if err != nil || h.LengthForm != 16 || len(p) != 256 {
+		t.Errorf("16-bit form: %+v, %d bytes, %v", h, len(p), err)
+	}
+	// 5 bytes in the 64-bit form, which the RFC forbids for small lengths
+	// but which Decode must still read.
+	f64 := append([]byte{0x88, 0x7f, 0, 0, 0, 0, 0, 0, 0, 5}, "hello"...)
+	h, p, _, err = Decode(f64)
+	if err != nil || h.LengthForm != 64 || string(p) != "hello" {
+		t.Errorf("64-bit form: %+v, %q, %v", h, p, err)
+	}
+}
+
+func TestDecodeShort(t *testing.T) {
+	for _, b := range [][]byte{nil, {0x88}, {0x88, 0x7e, 0x01}, {0x88, 0x7f, 0}, {0x88, 0x85, 1, 2}, {0x88, 0x05, 'a'}} {
+		if _, _, _, err := Decode(b); !errors.Is(err, ErrShort) {
+			t.Errorf("Decode(% x) error = %v, want ErrShort", b, err)
+		}
+	}
+}
+
+func TestAppendRoundTrip(t *testing.T) {
+	mask := [4]byte{0x37, 0xfa, 0x21, 0x3d}
+	// RFC 6455 §5.7's masked "Hello", written by Append.
+	if got, want := Append(nil, OpText, []byte("Hello"), &mask), []byte{0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58}; !bytes.Equal(got, want) {
+		t.Errorf("Append = % x, want % x", got, want)
+	}
+	for _, n := range []int{0, 1, 125, 126, 65535, 65536} {
+		payload := []byte(strings.Repeat("z", n))
+		for _, m := range []*[4]byte{nil, &mask} {
+			h, p, rest, err := Decode(Append(nil, OpClose, payload, m))
+			if err != nil || !bytes.Equal(p, payload) || len(rest) != 0 || h.Opcode != OpClose || !h.Fin || h.Masked != (m != nil) {
+				t.Errorf("%d bytes, masked %v: %+v, %d bytes back, %v", n, m != nil, h, len(p), err)
+			}
+		}
+	}
+}
+
+func TestOpcodeString(t *testing.T) {
+	for op, want := range map[Opcode]string{OpClose: "0x8 (Close)", OpText: "0x1 (text)", 0x3: "0x3 (reserved)", OpPong: "0xa (Pong)"} {
+		if got := op.String(); got != want {
+			t.Errorf("%d: %q, want %q", op, got, want)
+		}
+	}
+}
