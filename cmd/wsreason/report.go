@@ -357,7 +357,11 @@ func writeFrame(w io.Writer, h wsframe.Header, res frameResult) error {
 	}
 	bl.line("frame", fmt.Sprintf("FIN %s, opcode %v, RSV %03b", yesNo(h.Fin), h.Opcode, h.Rsv))
 	bl.line("masked", mask)
-	bl.line("length", fmt.Sprintf("%d bytes", h.Length))
+	unit := "bytes"
+	if h.Length == 1 {
+		unit = "byte"
+	}
+	bl.line("length", fmt.Sprintf("%d %s", h.Length, unit))
 	if res.Body == nil {
 		bl.line("invalid", res.Error)
 		bl.line("reply", fmt.Sprintf("%d %s: the code to close the connection with in reply", res.Reply, reasons.Reason(res.Reply)))

@@ -82,6 +82,17 @@ const (
 `
 )
 
+// unmaskedHead is the header part of -frame's output for an unmasked frame.
+func unmaskedHead(frame, length string) string {
+	return "  frame    FIN " + frame + "\n  masked   no (server to client)\n  length   " + length + "\n"
+}
+
+// withReason inserts the reason line under the title of an explain block, as
+// a decoded body shows it.
+func withReason(explain, quoted string) string {
+	return strings.Replace(explain, "\n", "\n  reason            "+quoted+"\n", 1)
+}
+
 var cliCases = []cliCase{
 	{"number", []string{"1006"}, 0, explain1006, ""},
 	{"unnamed private", []string{"4001"}, 0, explain4001, ""},
@@ -138,24 +149,24 @@ var cliCases = []cliCase{
 		"  code     1000 Normal (IANA: Normal Closure)\n  invalid  Close frame body of 126 bytes is over the 125-byte limit\n" + replyProtocolError, ""},
 
 	{"masked frame", []string{"-frame", "88 82 12 34 56 78 11 dc"}, 0,
-		frameMaskedHead + strings.Replace(explain1000, "\n", "\n  reason            \"\"\n", 1), ""},
+		frameMaskedHead + withReason(explain1000, `""`), ""},
 	{"unmasked frame", []string{"-frame", "88:04:03:e8:68:69"}, 0,
-		"  frame    FIN yes, opcode 0x8 (Close), RSV 000\n  masked   no (server to client)\n  length   4 bytes\n\n" +
-			strings.Replace(explain1000, "\n", "\n  reason            \"hi\"\n", 1), ""},
+		unmaskedHead("yes, opcode 0x8 (Close), RSV 000", "4 bytes") + "\n" +
+			withReason(explain1000, `"hi"`), ""},
 	{"frame with bad body", []string{"-frame", "8801 03"}, 1,
-		"  frame    FIN yes, opcode 0x8 (Close), RSV 000\n  masked   no (server to client)\n  length   1 bytes\n\n" +
+		unmaskedHead("yes, opcode 0x8 (Close), RSV 000", "1 byte") + "\n" +
 			"  invalid  Close frame body of 1 byte is too short to hold a code\n" + replyProtocolError, ""},
 	{"text frame", []string{"-frame", "81 05 48 65 6c 6c 6f"}, 1,
-		"  frame    FIN yes, opcode 0x1 (text), RSV 000\n  masked   no (server to client)\n  length   5 bytes\n" +
+		unmaskedHead("yes, opcode 0x1 (text), RSV 000", "5 bytes") +
 			"  invalid  opcode 0x1 (text) is not a Close frame (0x8)\n" + replyProtocolError, ""},
 	{"fragmented Close", []string{"-frame", "08 02 03 e8"}, 1,
-		"  frame    FIN no, opcode 0x8 (Close), RSV 000\n  masked   no (server to client)\n  length   2 bytes\n" +
+		unmaskedHead("no, opcode 0x8 (Close), RSV 000", "2 bytes") +
 			"  invalid  FIN is not set, but control frames are never fragmented (§5.5)\n" + replyProtocolError, ""},
 	{"16-bit length form", []string{"-frame", "88 7e 00 02 03 e8"}, 1,
-		"  frame    FIN yes, opcode 0x8 (Close), RSV 000\n  masked   no (server to client)\n  length   2 bytes\n" +
+		unmaskedHead("yes, opcode 0x8 (Close), RSV 000", "2 bytes") +
 			"  invalid  the length uses the 16-bit form; a control frame's length fits in 7\n           bits (§5.5)\n" + replyProtocolError, ""},
 	{"truncated frame", []string{"-frame", "88 05 03 e8"}, 1,
-		"  frame    FIN yes, opcode 0x8 (Close), RSV 000\n  masked   no (server to client)\n  length   5 bytes\n" +
+		unmaskedHead("yes, opcode 0x8 (Close), RSV 000", "5 bytes") +
 			"  invalid  frame ends early: the header says 5 payload bytes, 2 follow\n" + replyProtocolError, ""},
 	{"frame not hex", []string{"-frame", "88 zz"}, 2, "", "wsreason: frame \"88 zz\" has a character that is not a hex digit: 'z'\n"},
 
@@ -278,7 +289,7 @@ func TestJSONOutput(t *testing.T) {
 	})
 }
 
-func TestPayloadFromStdin(t *testing.T) {
+func TestHexFromStdin(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	code := run([]string{"-payload", "-"}, strings.NewReader("03:e9:62:79:65\n"), &stdout, &stderr)
 	checkResult(t, code, stdout.String(), stderr.String(), cliCase{wantStdout: payloadBye})
@@ -287,7 +298,7 @@ func TestPayloadFromStdin(t *testing.T) {
 	stderr.Reset()
 	code = run([]string{"-frame", "-"}, strings.NewReader("88 82 12 34 56 78\n11 dc\n"), &stdout, &stderr)
 	checkResult(t, code, stdout.String(), stderr.String(), cliCase{
-		wantStdout: frameMaskedHead + strings.Replace(explain1000, "\n", "\n  reason            \"\"\n", 1),
+		wantStdout: frameMaskedHead + withReason(explain1000, `""`),
 	})
 
 	stdout.Reset()

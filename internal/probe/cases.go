@@ -1,7 +1,7 @@
 // Package probe holds the Close frames that test how a WebSocket endpoint
 // answers a Close, and the rules that judge each answer. The interop tests
-// send these frames to every library they cover; wsreason's probe sends them
-// to any server.
+// send these frames to every library and browser they cover, and mark the
+// answers in their tables with these verdicts.
 //
 // Each answer gets one of three verdicts. RFC 6455 binds the receiver of a
 // Close frame to little: it must answer with a Close frame (§5.5.1), must
