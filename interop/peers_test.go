@@ -14,9 +14,12 @@ import (
 	"time"
 
 	coderws "github.com/coder/websocket"
+	fastws "github.com/fasthttp/websocket"
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
 	gorillaws "github.com/gorilla/websocket"
+	"github.com/lxzan/gws"
+	"github.com/valyala/fasthttp"
 
 	"github.com/wsreasons/reasons"
 )
@@ -38,44 +41,25 @@ type endpoint interface {
 	drop()
 }
 
-// library opens endpoints on one WebSocket library.
-type library struct {
-	name   string
-	accept func(w http.ResponseWriter, r *http.Request) (endpoint, error)
-	dial   func(ctx context.Context, url string) (endpoint, error)
+// libraryEndpoint is an endpoint on a WebSocket library, whose errors
+// reasons.FromError is checked on.
+type libraryEndpoint interface {
+	endpoint
+	// readErr reads until the library's read fails, within d, and returns
+	// the library's error as it is.
+	readErr(d time.Duration) error
+	// closeOf reads a close code and text out of err with the library's own
+	// API, as an application on it would without package reasons.
+	closeOf(err error) (code int, text string, ok bool)
 }
 
-var libraries = []library{
-	{"gorilla", acceptGorilla, dialGorilla},
-	{"coder", acceptCoder, dialCoder},
-	{"gobwas", acceptGobwas, dialGobwas},
-}
-
-// --- gorilla/websocket -----------------------------------------------------
-
-type gorillaEndpoint struct{ c *gorillaws.Conn }
-
-func acceptGorilla(w http.ResponseWriter, r *http.Request) (endpoint, error) {
-	u := gorillaws.Upgrader{HandshakeTimeout: timeout}
-	c, err := u.Upgrade(w, r, nil)
-	return gorillaEndpoint{c}, err
-}
-
-func dialGorilla(ctx context.Context, url string) (endpoint, error) {
-	d := gorillaws.Dialer{HandshakeTimeout: timeout}
-	c, _, err := d.DialContext(ctx, url, nil)
-	return gorillaEndpoint{c}, err
-}
-
-func (e gorillaEndpoint) closeWith(r reasons.Reason, text string) error {
-	body, err := reasons.Format(r, text)
-	if err != nil {
-		return err
+// awaitClose is endpoint.awaitClose for a library endpoint.
+func awaitClose(e libraryEndpoint) (int, string, error) {
+	err := e.readErr(timeout)
+	if code, text, ok := e.closeOf(err); ok {
+		return code, text, nil
 	}
-	if err := e.c.WriteControl(gorillaws.CloseMessage, body, time.Now().Add(timeout)); err != nil {
-		return err
-	}
-	return awaitEcho(e, r)
+	return 0, "", err
 }
 
 // awaitEcho waits for the peer's reply to a Close frame with r and checks
@@ -88,21 +72,121 @@ func awaitEcho(e endpoint, r reasons.Reason) error {
 	return err
 }
 
-func (e gorillaEndpoint) awaitClose() (int, string, error) {
-	e.c.SetReadDeadline(time.Now().Add(timeout))
+// library opens endpoints on one WebSocket library. A server runs on
+// net/http with accept, or on its own server with serve.
+type library struct {
+	name   string
+	accept func(w http.ResponseWriter, r *http.Request) (endpoint, error)
+	serve  func(t testing.TB, handle func(endpoint)) (url string)
+	dial   func(ctx context.Context, url string) (libraryEndpoint, error)
+}
+
+var libraries = []library{
+	{name: "gorilla", accept: acceptGorilla, dial: dialGorilla},
+	{name: "coder", accept: acceptCoder, dial: dialCoder},
+	{name: "gobwas", accept: acceptGobwas, dial: dialGobwas},
+	{name: "gws", accept: acceptGws, dial: dialGws},
+	{name: "fasthttp", serve: serveFasthttp, dial: dialFasthttp},
+}
+
+// --- gorilla/websocket and its fork fasthttp/websocket ----------------------
+
+// gorillaConn is the part of a connection's API that gorilla/websocket and
+// fasthttp/websocket share.
+type gorillaConn interface {
+	WriteControl(messageType int, data []byte, deadline time.Time) error
+	SetReadDeadline(t time.Time) error
+	ReadMessage() (messageType int, p []byte, err error)
+	Close() error
+}
+
+type gorillaEndpoint struct {
+	c         gorillaConn
+	closeErrs func(err error) (code int, text string, ok bool) // the library's CloseError
+}
+
+func (e *gorillaEndpoint) closeOf(err error) (int, string, bool) { return e.closeErrs(err) }
+
+func gorillaCloseOf(err error) (int, string, bool) {
+	var ce *gorillaws.CloseError
+	if errors.As(err, &ce) {
+		return ce.Code, ce.Text, true
+	}
+	return 0, "", false
+}
+
+func acceptGorilla(w http.ResponseWriter, r *http.Request) (endpoint, error) {
+	u := gorillaws.Upgrader{HandshakeTimeout: timeout}
+	c, err := u.Upgrade(w, r, nil)
+	return &gorillaEndpoint{c, gorillaCloseOf}, err
+}
+
+func dialGorilla(ctx context.Context, url string) (libraryEndpoint, error) {
+	d := gorillaws.Dialer{HandshakeTimeout: timeout}
+	c, _, err := d.DialContext(ctx, url, nil)
+	return &gorillaEndpoint{c, gorillaCloseOf}, err
+}
+
+func fasthttpCloseOf(err error) (int, string, bool) {
+	var ce *fastws.CloseError
+	if errors.As(err, &ce) {
+		return ce.Code, ce.Text, true
+	}
+	return 0, "", false
+}
+
+// serveFasthttp runs a fasthttp server on 127.0.0.1 that upgrades with
+// fasthttp/websocket's FastHTTPUpgrader, and stops it when the test ends.
+func serveFasthttp(t testing.TB, handle func(endpoint)) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := fastws.FastHTTPUpgrader{HandshakeTimeout: timeout}
+	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+		err := u.Upgrade(ctx, func(c *fastws.Conn) { handle(&gorillaEndpoint{c, fasthttpCloseOf}) })
+		if err != nil {
+			t.Errorf("fasthttp upgrade: %v", err)
+		}
+	}}
+	go srv.Serve(ln)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		srv.ShutdownWithContext(ctx)
+	})
+	return "ws://" + ln.Addr().String()
+}
+
+func dialFasthttp(ctx context.Context, url string) (libraryEndpoint, error) {
+	d := fastws.Dialer{HandshakeTimeout: timeout}
+	c, _, err := d.DialContext(ctx, url, nil)
+	return &gorillaEndpoint{c, fasthttpCloseOf}, err
+}
+
+func (e *gorillaEndpoint) closeWith(r reasons.Reason, text string) error {
+	body, err := reasons.Format(r, text)
+	if err != nil {
+		return err
+	}
+	if err := e.c.WriteControl(gorillaws.CloseMessage, body, time.Now().Add(timeout)); err != nil {
+		return err
+	}
+	return awaitEcho(e, r)
+}
+
+func (e *gorillaEndpoint) awaitClose() (int, string, error) { return awaitClose(e) }
+
+func (e *gorillaEndpoint) readErr(d time.Duration) error {
+	e.c.SetReadDeadline(time.Now().Add(d))
 	for {
-		_, _, err := e.c.ReadMessage()
-		var ce *gorillaws.CloseError
-		switch {
-		case errors.As(err, &ce):
-			return ce.Code, ce.Text, nil
-		case err != nil:
-			return 0, "", err
+		if _, _, err := e.c.ReadMessage(); err != nil {
+			return err
 		}
 	}
 }
 
-func (e gorillaEndpoint) drop() { e.c.Close() }
+func (e *gorillaEndpoint) drop() { e.c.Close() }
 
 // --- coder/websocket -------------------------------------------------------
 
@@ -113,7 +197,7 @@ func acceptCoder(w http.ResponseWriter, r *http.Request) (endpoint, error) {
 	return coderEndpoint{c}, err
 }
 
-func dialCoder(ctx context.Context, url string) (endpoint, error) {
+func dialCoder(ctx context.Context, url string) (libraryEndpoint, error) {
 	c, _, err := coderws.Dial(ctx, url, nil)
 	return coderEndpoint{c}, err
 }
@@ -123,19 +207,24 @@ func (e coderEndpoint) closeWith(r reasons.Reason, text string) error {
 	return e.c.Close(coderws.StatusCode(r), text)
 }
 
-func (e coderEndpoint) awaitClose() (int, string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+func (e coderEndpoint) awaitClose() (int, string, error) { return awaitClose(e) }
+
+func (e coderEndpoint) readErr(d time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	for {
-		_, _, err := e.c.Read(ctx)
-		var ce coderws.CloseError
-		switch {
-		case errors.As(err, &ce):
-			return int(ce.Code), ce.Reason, nil
-		case err != nil:
-			return 0, "", err
+		if _, _, err := e.c.Read(ctx); err != nil {
+			return err
 		}
 	}
+}
+
+func (coderEndpoint) closeOf(err error) (int, string, bool) {
+	var ce coderws.CloseError
+	if errors.As(err, &ce) {
+		return int(ce.Code), ce.Reason, true
+	}
+	return 0, "", false
 }
 
 func (e coderEndpoint) drop() { e.c.CloseNow() }
@@ -163,7 +252,7 @@ func acceptGobwas(w http.ResponseWriter, r *http.Request) (endpoint, error) {
 	return &gobwasEndpoint{conn, readWriter{buf, conn}, ws.StateServerSide}, nil
 }
 
-func dialGobwas(ctx context.Context, url string) (endpoint, error) {
+func dialGobwas(ctx context.Context, url string) (libraryEndpoint, error) {
 	conn, br, _, err := ws.Dial(ctx, url)
 	if err != nil {
 		return nil, err
@@ -196,21 +285,95 @@ func (e *gobwasEndpoint) writeFrame(f ws.Frame) error {
 	return ws.WriteFrame(e.conn, f)
 }
 
-func (e *gobwasEndpoint) awaitClose() (int, string, error) {
-	e.conn.SetReadDeadline(time.Now().Add(timeout))
+func (e *gobwasEndpoint) awaitClose() (int, string, error) { return awaitClose(e) }
+
+func (e *gobwasEndpoint) readErr(d time.Duration) error {
+	e.conn.SetReadDeadline(time.Now().Add(d))
 	for {
-		_, _, err := wsutil.ReadData(e.rw, e.state)
-		var ce wsutil.ClosedError
-		switch {
-		case errors.As(err, &ce):
-			return int(ce.Code), ce.Reason, nil
-		case err != nil:
-			return 0, "", err
+		if _, _, err := wsutil.ReadData(e.rw, e.state); err != nil {
+			return err
 		}
 	}
 }
 
+func (*gobwasEndpoint) closeOf(err error) (int, string, bool) {
+	var ce wsutil.ClosedError
+	if errors.As(err, &ce) {
+		return int(ce.Code), ce.Reason, true
+	}
+	return 0, "", false
+}
+
 func (e *gobwasEndpoint) drop() { e.conn.Close() }
+
+// --- lxzan/gws -------------------------------------------------------------
+
+// gwsEndpoint is a gws connection with its read loop running, as gws
+// applications run it; the loop hands its final error to OnClose.
+type gwsEndpoint struct {
+	c      *gws.Conn
+	closed chan error
+}
+
+// gwsEvents receives the connection's events; it only keeps OnClose's error.
+type gwsEvents struct {
+	gws.BuiltinEventHandler
+	closed chan error
+}
+
+func (h gwsEvents) OnClose(_ *gws.Conn, err error) { h.closed <- err }
+
+func startGws(c *gws.Conn, h gwsEvents) *gwsEndpoint {
+	c.SetReadDeadline(time.Now().Add(3 * timeout)) // the loop ends by itself
+	go c.ReadLoop()
+	return &gwsEndpoint{c, h.closed}
+}
+
+func acceptGws(w http.ResponseWriter, r *http.Request) (endpoint, error) {
+	h := gwsEvents{closed: make(chan error, 1)}
+	c, err := gws.NewUpgrader(h, nil).Upgrade(w, r)
+	if err != nil {
+		return nil, err
+	}
+	return startGws(c, h), nil
+}
+
+func dialGws(ctx context.Context, url string) (libraryEndpoint, error) {
+	h := gwsEvents{closed: make(chan error, 1)}
+	c, _, err := gws.NewClient(h, &gws.ClientOption{Addr: url, HandshakeTimeout: timeout})
+	if err != nil {
+		return nil, err
+	}
+	return startGws(c, h), nil
+}
+
+// closeWith uses gws's WriteClose, which closes the TCP connection right
+// after the Close frame: gws never reads the peer's reply.
+func (e *gwsEndpoint) closeWith(r reasons.Reason, text string) error {
+	return e.c.WriteClose(uint16(r), []byte(text))
+}
+
+func (e *gwsEndpoint) awaitClose() (int, string, error) { return awaitClose(e) }
+
+func (e *gwsEndpoint) readErr(d time.Duration) error {
+	e.c.SetReadDeadline(time.Now().Add(d))
+	select {
+	case err := <-e.closed:
+		return err
+	case <-time.After(d + timeout):
+		return errors.New("gws: OnClose was not called")
+	}
+}
+
+func (*gwsEndpoint) closeOf(err error) (int, string, bool) {
+	var ce *gws.CloseError
+	if errors.As(err, &ce) {
+		return int(ce.Code), string(ce.Reason), true
+	}
+	return 0, "", false
+}
+
+func (e *gwsEndpoint) drop() { e.c.NetConn().Close() }
 
 // --- servers ---------------------------------------------------------------
 
@@ -219,19 +382,14 @@ func (e *gobwasEndpoint) drop() { e.conn.Close() }
 // test is done with the endpoint, since some libraries tie the connection to
 // it.
 type server struct {
-	*httptest.Server
+	url      string // ws://127.0.0.1:port
 	accepted chan endpoint
 	release  chan struct{}
 }
 
-func startServer(t testing.TB, accept func(http.ResponseWriter, *http.Request) (endpoint, error)) *server {
+func startServer(t testing.TB, lib library) *server {
 	s := &server{accepted: make(chan endpoint), release: make(chan struct{})}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ep, err := accept(w, r)
-		if err != nil {
-			t.Errorf("accept: %v", err)
-			return
-		}
+	handle := func(ep endpoint) {
 		select {
 		case s.accepted <- ep:
 		case <-time.After(timeout):
@@ -242,16 +400,23 @@ func startServer(t testing.TB, accept func(http.ResponseWriter, *http.Request) (
 		case <-s.release:
 		case <-time.After(2 * timeout):
 		}
-	}))
-	t.Cleanup(func() {
-		close(s.release)
-		s.Close()
-	})
+	}
+	if lib.serve != nil {
+		s.url = lib.serve(t, handle)
+	} else {
+		hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ep, err := lib.accept(w, r)
+			if err != nil {
+				t.Errorf("%s accept: %v", lib.name, err)
+				return
+			}
+			handle(ep)
+		}))
+		t.Cleanup(hs.Close)
+		s.url = "ws" + strings.TrimPrefix(hs.URL, "http")
+	}
+	t.Cleanup(func() { close(s.release) }) // runs first: cleanups run last in, first out
 	return s
-}
-
-func (s *server) wsURL() string {
-	return "ws" + strings.TrimPrefix(s.URL, "http")
 }
 
 // next waits for the endpoint of the connection the test just opened.
@@ -266,7 +431,7 @@ func (s *server) next() (endpoint, error) {
 
 // connect opens one connection from client to s and returns both ends.
 func connect(ctx context.Context, s *server, client library) (serverEnd, clientEnd endpoint, err error) {
-	clientEnd, err = client.dial(ctx, s.wsURL())
+	clientEnd, err = client.dial(ctx, s.url)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s dial: %w", client.name, err)
 	}
@@ -338,3 +503,5 @@ func nextClose(r io.Reader) ([]byte, error) {
 		}
 	}
 }
+
+func (c *rawConn) drop() { c.conn.Close() }

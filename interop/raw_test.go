@@ -39,6 +39,16 @@ var rawServers = []struct {
 		"code 5000":     "5000",    // codes from 5000 up pass its checks
 		"code 65535":    "65535",
 	})},
+	// gws, with its default options: it does not check the reason's UTF-8
+	// (CheckUtf8Enabled is off) and replies 1000 to every valid code below
+	// 1016.
+	{libraries[3], onBadUTF8("1000", map[string]string{
+		"1014 (IANA)": "1002", // reported to the application, but answered as an error
+	})},
+	{libraries[4], onBadUTF8("1002", map[string]string{ // fasthttp: gorilla's code
+		"1014 (IANA)": "1002",
+		"1-byte body": "empty",
+	})},
 }
 
 // onBadUTF8 adds reply to m for every case whose reason is not UTF-8.
@@ -55,7 +65,7 @@ func onBadUTF8(reply string, m map[string]string) map[string]string {
 // library and to our reference endpoint, and checks the reply on the wire.
 func TestRawCloseFrames(t *testing.T) {
 	for _, s := range rawServers {
-		srv := startServer(t, s.lib.accept)
+		srv := startServer(t, s.lib)
 		for _, c := range rawCases {
 			t.Run(s.lib.name+"/"+c.Name, func(t *testing.T) {
 				got, err := rawReply(srv, c.Payload)
@@ -81,7 +91,7 @@ func TestRawCloseFrames(t *testing.T) {
 func rawReply(srv *server, payload []byte) (probe.Reply, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	c, err := dialRaw(ctx, srv.wsURL())
+	c, err := dialRaw(ctx, srv.url)
 	if err != nil {
 		return probe.Reply{}, err
 	}

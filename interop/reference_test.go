@@ -51,12 +51,12 @@ func (e *referenceEndpoint) awaitClose() (int, string, error) {
 	// r is the code to echo or the code to reply with: either way one that
 	// Format accepts, or NoStatus, which it turns into an empty body.
 	reply, err := reasons.Format(r, "")
-	if err == nil {
-		err = e.writeClose(reply)
-	}
 	if err != nil {
 		return 0, "", err
 	}
+	// The peer may have gone already: gws closes the connection right
+	// after its Close frame.
+	e.writeClose(reply)
 	if perr != nil {
 		return 0, "", perr
 	}
