@@ -29,22 +29,25 @@
 //
 // # Close handlers
 //
-// Convert the code your WebSocket library reports with [Get] and switch on it:
+// [FromError] reads how a connection ended from the error a WebSocket
+// library's read returned, on gorilla/websocket, coder/websocket, gobwas/ws,
+// lxzan/gws and fasthttp/websocket alike, so one switch serves them all:
 //
-//	r, err := reasons.Get(closeErr.Code) // gorilla/websocket
-//	if err != nil {
-//		r = reasons.AbnormalClose
-//	}
-//	switch r {
-//	case reasons.Normal:
+//	_, _, err := conn.ReadMessage()
+//	switch r, text, _ := reasons.FromError(err); r {
+//	case reasons.Normal, reasons.NoStatus:
 //		// done
 //	case reasons.GoingAway, reasons.ServiceRestart, reasons.AbnormalClose:
 //		// reconnect with back-off
 //	case reasons.TryAgainLater:
 //		// the server is shedding load: try another one, or wait for the user
+//	case 0:
+//		// not a close: a timeout, a cancelled context, another error
 //	default:
-//		// give up and report r.Description()
+//		// give up and report r, text and r.Description()
 //	}
+//
+// For a code from anywhere else, [Get] checks its range and converts it.
 //
 // # Close frame bodies
 //

@@ -1,10 +1,12 @@
 package reasons_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 
 	"github.com/wsreasons/reasons"
 )
@@ -132,39 +134,69 @@ func ExampleTruncateText() {
 	// 200 123 <nil>
 }
 
-// A close handler decides what to do from the code alone.
+// frameClosed is an application's own error for a Close frame it read; by
+// implementing reasons.CloseReasoner it tells FromError the code and text.
+type frameClosed struct {
+	code reasons.Reason
+	text string
+}
+
+func (e *frameClosed) Error() string                         { return fmt.Sprintf("closed: %d %s", e.code, e.text) }
+func (e *frameClosed) CloseReason() (reasons.Reason, string) { return e.code, e.text }
+
+func ExampleFromError() {
+	for _, err := range []error{
+		&frameClosed{reasons.TryAgainLater, "overloaded"},
+		fmt.Errorf("read: %w", &frameClosed{4001, "kicked"}),
+		fmt.Errorf("failed to read frame header: %w", io.EOF),
+		fmt.Errorf("read: %w", context.DeadlineExceeded),
+		nil,
+	} {
+		r, text, ok := reasons.FromError(err)
+		fmt.Printf("%d %v %q %v\n", r, r, text, ok)
+	}
+	// Output:
+	// 1013 TryAgainLater "overloaded" true
+	// 4001 Reason(4001) "kicked" true
+	// 1006 AbnormalClose "" true
+	// 0 Reason(0) "" false
+	// 0 Reason(0) "" false
+}
+
+// A close handler decides what to do from the error its library's read
+// returned.
 func Example_closeHandler() {
-	decide := func(code int) string {
-		r, err := reasons.Get(code)
-		if err != nil {
-			r = reasons.AbnormalClose // e.g. coder/websocket's -1: no Close frame
-		}
-		switch r {
-		case reasons.Normal:
+	decide := func(err error) string {
+		switch r, text, _ := reasons.FromError(err); r {
+		case reasons.Normal, reasons.NoStatus:
 			return "done"
 		case reasons.GoingAway, reasons.ServiceRestart, reasons.AbnormalClose, reasons.BadGateway:
 			return "reconnect with back-off"
 		case reasons.TryAgainLater: // the server sheds load: not the same one again
 			return "try another server"
-		case reasons.PolicyViolation, reasons.Unauthorized, reasons.Forbidden:
-			return "give up"
+		case 0:
+			return "no close: " + err.Error()
+		default:
+			return fmt.Sprintf("give up: %v %q: %s", r, text, r.Description())
 		}
-		if r.Range() == reasons.RangePrivate {
-			return "application code " + r.String()
-		}
-		return "give up: " + r.Description()
 	}
-	for _, code := range []int{1000, 1012, 1013, -1, 3003, 4001, 1009} {
-		fmt.Println(code, decide(code))
+	for _, err := range []error{
+		&frameClosed{reasons.Normal, ""},
+		&frameClosed{reasons.ServiceRestart, "deploying"},
+		&frameClosed{reasons.TryAgainLater, ""},
+		io.ErrUnexpectedEOF,
+		&frameClosed{reasons.MessageTooBig, "max 1 MiB"},
+		context.Canceled,
+	} {
+		fmt.Println(decide(err))
 	}
 	// Output:
-	// 1000 done
-	// 1012 reconnect with back-off
-	// 1013 try another server
-	// -1 reconnect with back-off
-	// 3003 give up
-	// 4001 application code Reason(4001)
-	// 1009 give up: A message was larger than the endpoint is willing to process.
+	// done
+	// reconnect with back-off
+	// try another server
+	// reconnect with back-off
+	// give up: MessageTooBig "max 1 MiB": A message was larger than the endpoint is willing to process.
+	// no close: context canceled
 }
 
 func Example_flagTextVar() {

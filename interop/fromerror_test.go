@@ -3,6 +3,9 @@ package interop
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -31,6 +34,7 @@ type fromErrorCase struct {
 	text string
 	ok   bool
 	code reasons.Reason // the code sent, for refusedOnReceipt; 0 when none
+	kind string         // its column in the README's table
 }
 
 func fromErrorCases() []fromErrorCase {
@@ -48,26 +52,32 @@ func fromErrorCases() []fromErrorCase {
 				}
 				return p.writeClose(body)
 			},
-			d: timeout, r: r, text: fromErrorText, ok: true, code: r,
+			d: timeout, r: r, text: fromErrorText, ok: true, code: r, kind: "Close frame with a valid code",
 		})
 	}
 	return append(cases,
 		fromErrorCase{name: "empty_body", end: func(p rawPeer) error { return p.writeClose(nil) },
-			d: timeout, r: reasons.NoStatus, ok: true},
+			d: timeout, r: reasons.NoStatus, ok: true, kind: "empty Close frame"},
 		fromErrorCase{name: "TCP_cut", end: func(p rawPeer) error { p.drop(); return nil },
-			d: timeout, r: reasons.AbnormalClose, ok: true},
+			d: timeout, r: reasons.AbnormalClose, ok: true, kind: "TCP cut"},
 		fromErrorCase{name: "read_deadline", end: func(rawPeer) error { return nil },
-			d: 100 * time.Millisecond, ok: false},
+			d: 100 * time.Millisecond, ok: false, kind: "read deadline"},
 	)
 }
+
+// refusedKind is the README column of a valid code the library refuses.
+const refusedKind = "Close frame with a code it refuses"
 
 // TestFromError ends connections to each library, as server and as client,
 // in every way fromErrorCases lists, and checks what reasons.FromError makes
 // of the error the library's read returned: against what was sent, and
-// against what the library's own API reads out of the same error.
+// against what the library's own API reads out of the same error. It writes
+// the types of those errors to the README.
 func TestFromError(t *testing.T) {
 	reference := startServer(t, library{name: "reasons", accept: acceptReference})
+	seen := map[string]map[string][]string{} // library, kind: error chains
 	for _, lib := range libraries {
+		seen[lib.name] = map[string][]string{}
 		srv := startServer(t, lib)
 		for _, role := range []string{"server", "client"} {
 			t.Run(lib.name+"_"+role, func(t *testing.T) {
@@ -83,24 +93,51 @@ func TestFromError(t *testing.T) {
 					if err != nil {
 						t.Fatalf("%s: %v", c.name, err)
 					}
-					checkFromError(t, lib.name, c, libEnd, peer)
+					chain := checkFromError(t, lib.name, c, libEnd, peer)
 					libEnd.drop()
 					peer.drop()
+					kind := c.kind
+					if slices.Contains(refusedOnReceipt[lib.name], c.code) {
+						kind = refusedKind
+					}
+					if !slices.Contains(seen[lib.name][kind], chain) {
+						seen[lib.name][kind] = append(seen[lib.name][kind], chain)
+					}
 				}
 			})
 		}
 	}
+	if t.Failed() {
+		return
+	}
+	kinds := []string{"Close frame with a valid code", refusedKind, "empty Close frame", "TCP cut", "read deadline"}
+	var b strings.Builder
+	b.WriteString("| library | " + strings.Join(kinds, " | ") + " |\n|---|" + strings.Repeat("---|", len(kinds)) + "\n")
+	for _, lib := range libraries {
+		b.WriteString("| " + lib.name + " |")
+		for _, k := range kinds {
+			chains := seen[lib.name][k]
+			if chains == nil {
+				chains = []string{"(refuses none)"}
+			}
+			b.WriteString(" " + strings.Join(chains, " or ") + " |")
+		}
+		b.WriteString("\n")
+	}
+	checkReadmeSection(t, "fromerror", b.String())
 }
 
-func checkFromError(t *testing.T, lib string, c fromErrorCase, libEnd libraryEndpoint, peer rawPeer) {
+// checkFromError ends the connection as c says and checks FromError on the
+// library's error; it returns the types in that error's chain.
+func checkFromError(t *testing.T, lib string, c fromErrorCase, libEnd libraryEndpoint, peer rawPeer) string {
 	t.Helper()
 	if err := c.end(peer); err != nil {
 		t.Errorf("%s: ending the connection: %v", c.name, err)
-		return
+		return ""
 	}
 	libErr := libEnd.readErr(c.d)
 	r, text, ok := reasons.FromError(libErr)
-	t.Logf("%s: %s returned %s", c.name, lib, chainTypes(libErr))
+	chain := chainTypes(libErr)
 
 	// The library's own API, read the way an application on it would.
 	code, libText, libOK := libEnd.closeOf(libErr)
@@ -117,11 +154,12 @@ func checkFromError(t *testing.T, lib string, c fromErrorCase, libEnd libraryEnd
 			t.Errorf("%s: %s is listed as refusing %d, but FromError(%v) = %d %q %v, its own API %v",
 				c.name, lib, c.code, libErr, r, text, ok, libOK)
 		}
-		return
+		return chain
 	}
 	if r != c.r || text != c.text || ok != c.ok {
 		t.Errorf("%s: FromError(%v) = %d %q %v, want %d %q %v", c.name, libErr, r, text, ok, c.r, c.text, c.ok)
 	}
+	return chain
 }
 
 // libraryAsServer opens a connection from a raw client to srv.
@@ -156,11 +194,23 @@ func libraryAsClient(lib library, reference *server) (libraryEndpoint, rawPeer, 
 	return c, ep.(*referenceEndpoint), nil
 }
 
-// chainTypes describes err's chain by the types in it, outermost first.
+// sentinels names the standard library's sentinel errors.
+var sentinels = map[error]string{
+	io.EOF: "io.EOF", io.ErrUnexpectedEOF: "io.ErrUnexpectedEOF", net.ErrClosed: "net.ErrClosed",
+	os.ErrDeadlineExceeded: "os.ErrDeadlineExceeded", context.DeadlineExceeded: "context.DeadlineExceeded",
+	context.Canceled: "context.Canceled",
+}
+
+// chainTypes describes err's chain by the types in it, outermost first, and
+// names the standard library's sentinel errors.
 func chainTypes(err error) string {
 	var types []string
 	for err != nil {
-		types = append(types, fmt.Sprintf("%T", err))
+		name, sentinel := sentinels[err]
+		if !sentinel {
+			name = fmt.Sprintf("%T", err)
+		}
+		types = append(types, "`"+name+"`")
 		switch x := err.(type) {
 		case interface{ Unwrap() error }:
 			err = x.Unwrap()

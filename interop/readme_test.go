@@ -4,11 +4,14 @@ import (
 	"encoding/binary"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/wsreasons/reasons"
 	"github.com/wsreasons/reasons/internal/probe"
 )
 
@@ -47,7 +50,7 @@ func checkReadmeSection(t *testing.T, name, content string) {
 // check.
 func TestReadmeTables(t *testing.T) {
 	var b strings.Builder
-	b.WriteString("| receiving library | valid codes it refuses (fails the connection with 1002) |\n|---|---|\n")
+	b.WriteString("| receiving library | valid codes it refuses (fails the connection with 1002) | valid codes it reports but answers with another code |\n|---|---|---|\n")
 	for _, lib := range pairServers() {
 		var codes []string
 		for _, r := range refusedOnReceipt[lib.name] {
@@ -56,7 +59,7 @@ func TestReadmeTables(t *testing.T) {
 		if codes == nil {
 			codes = []string{"none"}
 		}
-		fmt.Fprintf(&b, "| %s | %s |\n", lib.name, strings.Join(codes, ", "))
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", lib.name, strings.Join(codes, ", "), answers(otherReply[lib.name]))
 	}
 	checkReadmeSection(t, "pairs", b.String())
 
@@ -94,6 +97,37 @@ func TestReadmeTables(t *testing.T) {
 		fmt.Fprintf(&b, " %s | %d |\n", mark(c, chromium.reply), chromium.event)
 	}
 	checkReadmeSection(t, "raw", b.String())
+}
+
+// answers writes a library's otherReply entry as "1001-1003, 1007-1013 →
+// 1000; 1014 → 1002": runs of consecutive codes, grouped by the answer.
+func answers(m map[reasons.Reason]reasons.Reason) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	byAnswer := map[reasons.Reason][]reasons.Reason{}
+	for r, a := range m {
+		byAnswer[a] = append(byAnswer[a], r)
+	}
+	var groups []string
+	for _, a := range slices.Sorted(maps.Keys(byAnswer)) {
+		codes := slices.Sorted(slices.Values(byAnswer[a]))
+		var runs []string
+		for i := 0; i < len(codes); {
+			j := i
+			for j+1 < len(codes) && codes[j+1] == codes[j]+1 {
+				j++
+			}
+			if i == j {
+				runs = append(runs, fmt.Sprint(int(codes[i])))
+			} else {
+				runs = append(runs, fmt.Sprintf("%d-%d", codes[i], codes[j]))
+			}
+			i = j + 1
+		}
+		groups = append(groups, fmt.Sprintf("%s → %d", strings.Join(runs, ", "), a))
+	}
+	return strings.Join(groups, "; ")
 }
 
 // parseReply reads a reply as the expectation tables write it: a code,

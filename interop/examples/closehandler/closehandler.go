@@ -1,19 +1,16 @@
 // Package closehandler shows the close handler of a WebSocket client that
-// decides from a [reasons.Reason] alone whether it is done, should reconnect
-// with back-off, should try another server, or should give up, on
-// gorilla/websocket and on coder/websocket.
+// decides, from the error its library's read returned, whether it is done,
+// should reconnect with back-off, should try another server, or should give
+// up. The same handler serves gorilla/websocket, coder/websocket,
+// gobwas/ws, lxzan/gws and fasthttp/websocket: reasons.FromError reads the
+// error of each.
 package closehandler
 
 import (
-	"context"
-	"errors"
-
-	coderws "github.com/coder/websocket"
-	gorillaws "github.com/gorilla/websocket"
+	"fmt"
 
 	"github.com/wsreasons/reasons"
 )
-
 // Action is what a client does once its connection has closed.
 type Action int
 
@@ -38,63 +35,34 @@ func (a Action) String() string {
 	return "unknown action"
 }
 
-// Decide maps a close code to an Action. The switch names every constant of
-// [reasons.Reason] and has no default case, so the exhaustive analyzer,
-// which make test runs, fails the build when the reasons package gains a
-// constant this handler has not considered.
-func Decide(r reasons.Reason) Action {
-	switch r {
+// Decide reads how the connection ended from err, whatever the library's
+// read (or gws's OnClose) returned, and says what to do next; why is for
+// the log. The switch names every constant of [reasons.Reason] and has no
+// default case, so the exhaustive analyzer, which make test runs, fails the
+// build when the reasons package gains a constant this handler has not
+// considered.
+func Decide(err error) (a Action, why string) {
+	switch r, text, _ := reasons.FromError(err); r {
 	case reasons.Normal, reasons.NoStatus:
-		return Done
+		return Done, r.String()
 	case reasons.GoingAway, reasons.ServiceRestart, reasons.AbnormalClose,
 		reasons.BadGateway, reasons.UnexpectedCondition, reasons.Timeout:
-		return Reconnect
+		return Reconnect, r.String()
 	case reasons.TryAgainLater:
 		// The IANA registry's source for 1013 asks clients not to reconnect
 		// to the same server by themselves (see the doc of reasons.Reason).
-		return Elsewhere
+		return Elsewhere, r.String()
 	case reasons.ProtocolError, reasons.UnacceptableData, reasons.InconsistentData,
 		reasons.PolicyViolation, reasons.MessageTooBig, reasons.ExtensionNotPresent,
 		reasons.Unauthorized, reasons.Forbidden, reasons.Reserved,
 		reasons.TLSHandshakeFailure:
-		return GiveUp
+		return GiveUp, fmt.Sprintf("%v %q", r, text)
+	case 0:
+		// No close: a timeout, a cancelled context, or an error the
+		// library made up, such as a refused close code.
+		return GiveUp, "no close: " + err.Error()
 	}
 	// A code without a name. 4000-4999 belong to the application, which
 	// would decide here; this one treats them, and anything else, as final.
-	return GiveUp
-}
-
-// Gorilla reads from a gorilla/websocket connection until it closes and
-// returns the close code and the Action for it.
-func Gorilla(c *gorillaws.Conn) (reasons.Reason, Action) {
-	for {
-		_, _, err := c.ReadMessage()
-		if err == nil {
-			continue
-		}
-		r := reasons.AbnormalClose // no Close frame we could use
-		var ce *gorillaws.CloseError
-		if errors.As(err, &ce) {
-			if got, gerr := reasons.Get(ce.Code); gerr == nil {
-				r = got
-			}
-		}
-		return r, Decide(r)
-	}
-}
-
-// Coder reads from a coder/websocket connection until it closes and returns
-// the close code and the Action for it.
-func Coder(ctx context.Context, c *coderws.Conn) (reasons.Reason, Action) {
-	for {
-		_, _, err := c.Read(ctx)
-		if err == nil {
-			continue
-		}
-		r, gerr := reasons.Get(int(coderws.CloseStatus(err)))
-		if gerr != nil { // CloseStatus is -1 when no Close frame arrived
-			r = reasons.AbnormalClose
-		}
-		return r, Decide(r)
-	}
+	return GiveUp, "a code without a name: " + err.Error()
 }

@@ -3,6 +3,7 @@ package closehandler_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -10,7 +11,11 @@ import (
 	"time"
 
 	coderws "github.com/coder/websocket"
+	fastws "github.com/fasthttp/websocket"
+	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsutil"
 	gorillaws "github.com/gorilla/websocket"
+	"github.com/lxzan/gws"
 
 	"github.com/wsreasons/reasons"
 	"github.com/wsreasons/reasons/interop/examples/closehandler"
@@ -43,69 +48,164 @@ func closingServer() *httptest.Server {
 	}))
 }
 
-var paths = []string{"/close/1000", "/close/1001", "/close/1012", "/close/1008", "/close/3000", "/close/4001", "/drop"}
+var paths = []string{"/close/1000", "/close/1001", "/close/1013", "/close/1008", "/close/3000", "/close/4001", "/drop"}
 
-func Example_gorilla() {
+// each connects to every path with dial, hands the error of the read to
+// closehandler.Decide and prints what it decided.
+func each(dial func(ctx context.Context, url string) (readErr func() error, closeNow func(), err error)) {
 	srv := closingServer()
 	defer srv.Close()
 	url := "ws" + strings.TrimPrefix(srv.URL, "http")
-
-	for _, path := range paths {
-		c, _, err := gorillaws.DefaultDialer.Dial(url+path, nil)
-		if err != nil {
-			fmt.Println(err)
-			continue
-		}
-		c.SetReadDeadline(time.Now().Add(5 * time.Second))
-		r, action := closehandler.Gorilla(c)
-		c.Close()
-		fmt.Printf("%-12s %d %-16v %v\n", path, r, r, action)
-	}
-	// Output:
-	// /close/1000  1000 Normal           done
-	// /close/1001  1001 GoingAway        reconnect with back-off
-	// /close/1012  1012 ServiceRestart   reconnect with back-off
-	// /close/1008  1008 PolicyViolation  give up
-	// /close/3000  3000 Unauthorized     give up
-	// /close/4001  4001 Reason(4001)     give up
-	// /drop        1006 AbnormalClose    reconnect with back-off
-}
-
-func Example_coder() {
-	srv := closingServer()
-	defer srv.Close()
-	url := "ws" + strings.TrimPrefix(srv.URL, "http")
-
 	for _, path := range paths {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		c, _, err := coderws.Dial(ctx, url+path, nil)
+		readErr, closeNow, err := dial(ctx, url+path)
 		if err != nil {
 			fmt.Println(err)
 			cancel()
 			continue
 		}
-		r, action := closehandler.Coder(ctx, c)
-		c.CloseNow()
+		action, why := closehandler.Decide(readErr())
+		closeNow()
 		cancel()
-		fmt.Printf("%-12s %d %-16v %v\n", path, r, r, action)
+		fmt.Printf("%-12s %-23v %s\n", path, action, why)
 	}
-	// Output:
-	// /close/1000  1000 Normal           done
-	// /close/1001  1001 GoingAway        reconnect with back-off
-	// /close/1012  1012 ServiceRestart   reconnect with back-off
-	// /close/1008  1008 PolicyViolation  give up
-	// /close/3000  3000 Unauthorized     give up
-	// /close/4001  4001 Reason(4001)     give up
-	// /drop        1006 AbnormalClose    reconnect with back-off
 }
 
-func ExampleDecide() {
-	for _, r := range []reasons.Reason{reasons.Normal, reasons.TryAgainLater, reasons.Forbidden, 4404} {
-		fmt.Printf("%v: %v\n", r, closehandler.Decide(r))
-	}
+func Example_gorilla() {
+	each(func(ctx context.Context, url string) (func() error, func(), error) {
+		c, _, err := gorillaws.DefaultDialer.DialContext(ctx, url, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		return func() error {
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			for {
+				if _, _, err := c.ReadMessage(); err != nil {
+					return err
+				}
+			}
+		}, func() { c.Close() }, nil
+	})
 	// Output:
-	// Normal: done
-	// TryAgainLater: try another server
-	// Forbidden: give up
-	// Reason(4404): give up
+	// /close/1000  done                    Normal
+	// /close/1001  reconnect with back-off GoingAway
+	// /close/1013  try another server      TryAgainLater
+	// /close/1008  give up                 PolicyViolation "bye"
+	// /close/3000  give up                 Unauthorized "bye"
+	// /close/4001  give up                 a code without a name: websocket: close 4001: bye
+	// /drop        reconnect with back-off AbnormalClose
+}
+
+func Example_coder() {
+	each(func(ctx context.Context, url string) (func() error, func(), error) {
+		c, _, err := coderws.Dial(ctx, url, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		return func() error {
+			for {
+				if _, _, err := c.Read(ctx); err != nil {
+					return err
+				}
+			}
+		}, func() { c.CloseNow() }, nil
+	})
+	// Output:
+	// /close/1000  done                    Normal
+	// /close/1001  reconnect with back-off GoingAway
+	// /close/1013  try another server      TryAgainLater
+	// /close/1008  give up                 PolicyViolation "bye"
+	// /close/3000  give up                 Unauthorized "bye"
+	// /close/4001  give up                 a code without a name: failed to get reader: received close frame: status = StatusCode(4001) and reason = "bye"
+	// /drop        reconnect with back-off AbnormalClose
+}
+
+// gobwas refuses 1012-1014 (see interop/README.md): its read returns a
+// protocol error instead of the code, which is no close for FromError.
+func Example_gobwas() {
+	each(func(ctx context.Context, url string) (func() error, func(), error) {
+		conn, br, _, err := ws.Dial(ctx, url)
+		if err != nil {
+			return nil, nil, err
+		}
+		var r io.Reader = conn
+		if br != nil {
+			r = io.MultiReader(br, conn)
+		}
+		rw := struct {
+			io.Reader
+			io.Writer
+		}{r, conn}
+		return func() error {
+			conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+			for {
+				if _, err := wsutil.ReadServerText(rw); err != nil {
+					return err
+				}
+			}
+		}, func() { conn.Close() }, nil
+	})
+	// Output:
+	// /close/1000  done                    Normal
+	// /close/1001  reconnect with back-off GoingAway
+	// /close/1013  give up                 no close: status code is not defined in spec
+	// /close/1008  give up                 PolicyViolation "bye"
+	// /close/3000  give up                 Unauthorized "bye"
+	// /close/4001  give up                 a code without a name: ws closed: 4001 bye
+	// /drop        reconnect with back-off AbnormalClose
+}
+
+// gwsClose hands OnClose's error to the example.
+type gwsClose struct {
+	gws.BuiltinEventHandler
+	err chan error
+}
+
+func (h gwsClose) OnClose(_ *gws.Conn, err error) { h.err <- err }
+
+// On gws the error comes to the OnClose callback of the read loop.
+func Example_gws() {
+	each(func(ctx context.Context, url string) (func() error, func(), error) {
+		h := gwsClose{err: make(chan error, 1)}
+		c, _, err := gws.NewClient(h, &gws.ClientOption{Addr: url})
+		if err != nil {
+			return nil, nil, err
+		}
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		go c.ReadLoop()
+		return func() error { return <-h.err }, func() { c.NetConn().Close() }, nil
+	})
+	// Output:
+	// /close/1000  done                    Normal
+	// /close/1001  reconnect with back-off GoingAway
+	// /close/1013  try another server      TryAgainLater
+	// /close/1008  give up                 PolicyViolation "bye"
+	// /close/3000  give up                 Unauthorized "bye"
+	// /close/4001  give up                 a code without a name: gws: connection closed, code=4001, reason=bye
+	// /drop        reconnect with back-off AbnormalClose
+}
+
+func Example_fasthttp() {
+	each(func(ctx context.Context, url string) (func() error, func(), error) {
+		c, _, err := fastws.DefaultDialer.DialContext(ctx, url, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		return func() error {
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			for {
+				if _, _, err := c.ReadMessage(); err != nil {
+					return err
+				}
+			}
+		}, func() { c.Close() }, nil
+	})
+	// Output:
+	// /close/1000  done                    Normal
+	// /close/1001  reconnect with back-off GoingAway
+	// /close/1013  try another server      TryAgainLater
+	// /close/1008  give up                 PolicyViolation "bye"
+	// /close/3000  give up                 Unauthorized "bye"
+	// /close/4001  give up                 a code without a name: websocket: close 4001: bye
+	// /drop        reconnect with back-off AbnormalClose
 }
