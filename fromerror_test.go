@@ -73,7 +73,7 @@ type ownClose struct {
 	Text string
 }
 
-func (e *ownClose) Error() string                    { return "own close" }
+func (e *ownClose) Error() string                     { return "own close" }
 func (e *ownClose) CloseReason() (r Reason, t string) { return Reason(e.Code + 1), e.Text + "!" }
 
 // timeoutErr is a net.Error that timed out.

@@ -1,6 +1,7 @@
 package interop
 
 import (
+	"fmt"
 	"testing"
 
 	coderws "github.com/coder/websocket"
@@ -172,4 +173,43 @@ func BenchmarkValid(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkFromError reads the code and text out of a read error as a close
+// handler does: reasons.FromError against each library's own errors.As on
+// its close error type, for the error that library returns.
+func BenchmarkFromError(b *testing.B) {
+	gorillaErr := fmt.Errorf("read: %w", &gorillaws.CloseError{Code: 1001, Text: benchText})
+	coderErr := fmt.Errorf("failed to get reader: %w", coderws.CloseError{Code: 1001, Reason: benchText})
+	for _, c := range []struct {
+		name string
+		err  error
+		own  func(error) (int, string, bool)
+	}{
+		{"gorilla", gorillaErr, gorillaCloseOf},
+		{"coder", coderErr, coderEndpoint{}.closeOf},
+	} {
+		b.Run(c.name+"/impl=reasons", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				r, text, ok := reasons.FromError(c.err)
+				if !ok {
+					b.Fatal("not a close")
+				}
+				sink += int(r)
+				sinkText = text
+			}
+		})
+		b.Run(c.name+"/impl="+c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				code, text, ok := c.own(c.err)
+				if !ok {
+					b.Fatal("not a close")
+				}
+				sink += code
+				sinkText = text
+			}
+		})
+	}
 }

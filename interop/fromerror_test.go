@@ -230,4 +230,3 @@ func chainTypes(err error) string {
 	}
 	return strings.Join(types, " > ")
 }
-

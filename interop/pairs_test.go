@@ -35,9 +35,9 @@ var closeTexts = []string{
 // registry, asserted here so that a fix upstream shows up as a failure to
 // update the table and interop/README.md.
 var refusedOnReceipt = map[string][]reasons.Reason{
-	"reasons": nil,
-	"gorilla": {reasons.BadGateway},
-	"coder":   nil,
+	"reasons":  nil,
+	"gorilla":  {reasons.BadGateway},
+	"coder":    nil,
 	"gobwas":   {reasons.ServiceRestart, reasons.TryAgainLater, reasons.BadGateway},
 	"gws":      nil,
 	"fasthttp": {reasons.BadGateway},

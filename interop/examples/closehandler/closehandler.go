@@ -11,6 +11,7 @@ import (
 
 	"github.com/wsreasons/reasons"
 )
+
 // Action is what a client does once its connection has closed.
 type Action int
 
