@@ -83,7 +83,7 @@ type serverSaw struct {
 // refusalCodes is a spread of codes to hand to WebSocket.close().
 var refusalCodes = []int{0, 999, 1000, 1001, 1002, 1005, 1006, 1011, 1014, 1015, 2999, 3000, 3008, 3999, 4000, 4999, 5000, 65535}
 
-// chromiumRaw is what Chromium answers to each of rawCases: its reply on the
+// chromiumRaw is what Chromium answers to each of browserRawCases: its reply on the
 // wire (as in TestRawCloseFrames) and the CloseEvent code the page sees.
 // Every entry is asserted by TestBrowserCloseCodes.
 // Chromium checks only for the three codes RFC 6455 says are never sent:
@@ -94,8 +94,13 @@ var chromiumRaw = map[string]struct {
 	event int
 }{
 	"empty body":                    {"empty", 1005},
+	"1000 alone":                    {"1000", 1000},
 	"1000 with reason":              {"1000", 1000},
+	"1000 with 123-byte reason":     {"1000", 1000},
+	"1012 (IANA)":                   {"1012", 1012},
+	"1013 (IANA)":                   {"1013", 1013},
 	"1014 (IANA)":                   {"1014", 1014},
+	"3000 (registered)":             {"3000", 3000},
 	"4999 (private)":                {"4999", 4999},
 	"1-byte body":                   {"1002", 1006},
 	"126-byte body":                 {"1002", 1006},
@@ -115,6 +120,19 @@ var chromiumRaw = map[string]struct {
 	"UTF-8: above U+10FFFF":         {"1002", 1006},
 	"UTF-8: truncated sequence":     {"1002", 1006},
 	"UTF-8: byte 0xff":              {"1002", 1006},
+}
+
+// browserRawCases are the rawCases the server sends to the browser: all
+// but the one that asks whether the server closes TCP, which only a server
+// can be asked.
+func browserRawCases() []probe.Case {
+	var cases []probe.Case
+	for _, c := range rawCases {
+		if !c.AfterClose {
+			cases = append(cases, c)
+		}
+	}
+	return cases
 }
 
 func newBrowserPlan(t *testing.T) browserPlan {
@@ -148,7 +166,7 @@ func newBrowserPlan(t *testing.T) browserPlan {
 		browserClose{Code: 1000, Reason: multi123},
 		browserClose{Code: 1000, Reason: multi123 + "b"},
 		browserClose{Code: 4000, Reason: strings.Repeat("€", 42)}) // 126 bytes
-	for _, c := range rawCases {
+	for _, c := range browserRawCases() {
 		p.Raw = append(p.Raw, c.Name)
 	}
 	return p
@@ -215,9 +233,8 @@ func (s *browserServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		code, saw.text, saw.err = ep.awaitClose()
 		saw.code = reasons.Reason(code)
 	case "raw":
-		payload := rawCases[i].Payload
-		f := ws.NewCloseFrame(append([]byte(nil), payload...))
-		if err := ws.WriteFrame(conn, f); err != nil {
+		payload := browserRawCases()[i].Payload
+		if err := writeServerClose(conn, payload); err != nil {
 			return
 		}
 		saw.reply = replyOf(ep.readClose()).String()
@@ -347,7 +364,7 @@ func TestBrowserCloseCodes(t *testing.T) {
 	})
 
 	t.Run("raw", func(t *testing.T) {
-		for i, c := range rawCases {
+		for i, c := range browserRawCases() {
 			saw, _ := s.saw(fmt.Sprintf("/ws/raw/%d", i))
 			ev := res.Raw[i]
 			want, listed := chromiumRaw[c.Name]

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wsreasons/reasons"
+	"github.com/wsreasons/reasons/internal/probe"
 )
 
 // fromErrorText is the reason text of every Close frame in TestFromError.
@@ -23,6 +24,12 @@ type rawPeer interface {
 	writeClose(body []byte) error
 	drop()
 }
+
+// rawClient is the probe's raw client as a rawPeer.
+type rawClient struct{ *probe.Conn }
+
+func (c rawClient) writeClose(body []byte) error { return c.WriteClose(body) }
+func (c rawClient) drop()                        { c.Close() }
 
 // fromErrorCase is one way the peer ends the connection, and what FromError
 // must make of the error the library's read returns.
@@ -164,18 +171,16 @@ func checkFromError(t *testing.T, lib string, c fromErrorCase, libEnd libraryEnd
 
 // libraryAsServer opens a connection from a raw client to srv.
 func libraryAsServer(srv *server) (libraryEndpoint, rawPeer, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	c, err := dialRaw(ctx, srv.url)
+	c, err := probe.Dial(context.Background(), srv.url, probe.DialOptions{Timeout: timeout})
 	if err != nil {
 		return nil, nil, err
 	}
 	ep, err := srv.next()
 	if err != nil {
-		c.drop()
+		c.Close()
 		return nil, nil, err
 	}
-	return ep.(libraryEndpoint), c, nil
+	return ep.(libraryEndpoint), rawClient{c}, nil
 }
 
 // libraryAsClient opens a connection from lib to our reference server.

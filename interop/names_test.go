@@ -32,10 +32,7 @@ func TestLibraryNames(t *testing.T) {
 		"StatusTryAgainLater": int(coderws.StatusTryAgainLater), "StatusBadGateway": int(coderws.StatusBadGateway),
 		"StatusTLSHandshake": int(coderws.StatusTLSHandshake),
 	}
-	bin := filepath.Join(t.TempDir(), "wsreason")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/wsreasons/reasons/cmd/wsreason").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildWsreason(t)
 	for name, want := range names {
 		out, err := exec.Command(bin, "-json", name).Output()
 		if err != nil {
@@ -49,4 +46,15 @@ func TestLibraryNames(t *testing.T) {
 			t.Errorf("wsreason %s gave %s (%v), want code %d", name, out, err, want)
 		}
 	}
+}
+
+// buildWsreason builds the wsreason command into a temporary directory and
+// returns its path.
+func buildWsreason(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "wsreason")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/wsreasons/reasons/cmd/wsreason").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
 }

@@ -1,7 +1,6 @@
 package interop
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -22,6 +21,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/wsreasons/reasons"
+	"github.com/wsreasons/reasons/internal/wsframe"
 )
 
 // timeout bounds every read, write and handshake in these tests.
@@ -389,7 +389,7 @@ type server struct {
 
 func startServer(t testing.TB, lib library) *server {
 	s := &server{accepted: make(chan endpoint), release: make(chan struct{})}
-	handle := func(ep endpoint) {
+	s.url = serve(t, lib, func(ep endpoint) {
 		select {
 		case s.accepted <- ep:
 		case <-time.After(timeout):
@@ -400,23 +400,37 @@ func startServer(t testing.TB, lib library) *server {
 		case <-s.release:
 		case <-time.After(2 * timeout):
 		}
-	}
-	if lib.serve != nil {
-		s.url = lib.serve(t, handle)
-	} else {
-		hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ep, err := lib.accept(w, r)
-			if err != nil {
-				t.Errorf("%s accept: %v", lib.name, err)
-				return
-			}
-			handle(ep)
-		}))
-		t.Cleanup(hs.Close)
-		s.url = "ws" + strings.TrimPrefix(hs.URL, "http")
-	}
+	})
 	t.Cleanup(func() { close(s.release) }) // runs first: cleanups run last in, first out
 	return s
+}
+
+// startAnswering starts a server on lib that answers on its own, as an
+// application would: it reads until the client's Close frame, lets the
+// library reply, then closes the connection. It returns the server's URL.
+func startAnswering(t testing.TB, lib library) string {
+	return serve(t, lib, func(ep endpoint) {
+		ep.awaitClose()
+		ep.drop()
+	})
+}
+
+// serve runs a server on lib on 127.0.0.1 that hands each connection to
+// handle, and returns its ws:// URL. It stops when the test ends.
+func serve(t testing.TB, lib library, handle func(endpoint)) string {
+	if lib.serve != nil {
+		return lib.serve(t, handle)
+	}
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ep, err := lib.accept(w, r)
+		if err != nil {
+			t.Errorf("%s accept: %v", lib.name, err)
+			return
+		}
+		handle(ep)
+	}))
+	t.Cleanup(hs.Close)
+	return "ws" + strings.TrimPrefix(hs.URL, "http")
 }
 
 // next waits for the endpoint of the connection the test just opened.
@@ -443,65 +457,24 @@ func connect(ctx context.Context, s *server, client library) (serverEnd, clientE
 	return serverEnd, clientEnd, nil
 }
 
-// rawConn is a client connection on which the test writes frames byte by
-// byte, including frames no library would send.
-type rawConn struct {
-	conn net.Conn
-	r    *bufio.Reader
-}
-
-func dialRaw(ctx context.Context, url string) (*rawConn, error) {
-	conn, br, _, err := ws.Dial(ctx, url)
-	if err != nil {
-		return nil, err
-	}
-	var r io.Reader = conn
-	if br != nil {
-		r = io.MultiReader(br, conn) // what the handshake read ahead comes first
-	}
-	return &rawConn{conn, bufio.NewReader(r)}, nil
-}
-
-// writeClose writes a masked Close frame carrying payload as it is, even a
-// payload that breaks the rules.
-func (c *rawConn) writeClose(payload []byte) error {
-	f := ws.MaskFrameInPlace(ws.NewCloseFrame(append([]byte(nil), payload...)))
-	c.conn.SetWriteDeadline(time.Now().Add(timeout))
-	return ws.WriteFrame(c.conn, f)
-}
-
-// readReply reads frames until a Close frame arrives and returns its body,
-// or an error when the connection ended without one.
-func (c *rawConn) readReply() ([]byte, error) {
-	c.conn.SetReadDeadline(time.Now().Add(timeout))
-	return nextClose(c.r)
-}
-
-// maxFrame bounds what the tests read of any one frame.
-const maxFrame = 1 << 16
-
 // nextClose reads frames from r until a Close frame and returns its body,
-// unmasked.
+// unmasked: the server side of the tests' raw framing, through wsframe as
+// the probe's client does.
 func nextClose(r io.Reader) ([]byte, error) {
 	for {
-		h, err := ws.ReadHeader(r)
+		h, payload, err := wsframe.Read(r, 1<<16)
 		if err != nil {
 			return nil, err
 		}
-		if h.Length > maxFrame {
-			return nil, errors.New("frame too large for the test")
-		}
-		payload := make([]byte, h.Length)
-		if _, err := io.ReadFull(r, payload); err != nil {
-			return nil, err
-		}
-		if h.Masked {
-			ws.Cipher(payload, h.Mask, 0)
-		}
-		if h.OpCode == ws.OpClose {
+		if h.Opcode == wsframe.OpClose {
 			return payload, nil
 		}
 	}
 }
 
-func (c *rawConn) drop() { c.conn.Close() }
+// writeServerClose writes an unmasked Close frame carrying body as it is.
+func writeServerClose(conn net.Conn, body []byte) error {
+	conn.SetWriteDeadline(time.Now().Add(timeout))
+	_, err := conn.Write(wsframe.Append(nil, wsframe.OpClose, body, nil))
+	return err
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"testing"
-	"time"
 
 	"github.com/wsreasons/reasons/internal/probe"
 )
@@ -34,7 +33,9 @@ var rawServers = []struct {
 	// coder does not check the reason's UTF-8; it echoes the code.
 	{libraries[1], onBadUTF8("1000", map[string]string{})},
 	{libraries[2], onBadUTF8("1002", map[string]string{ // gobwas, through wsutil
-		"1014 (IANA)":   "1002",    // 1012-1014 are unknown to it
+		"1012 (IANA)":   "1002", // 1012-1014 are unknown to it
+		"1013 (IANA)":   "1002",
+		"1014 (IANA)":   "1002",
 		"126-byte body": "dropped", // fails the connection without a Close frame (allowed by §7.1.7)
 		"code 5000":     "5000",    // codes from 5000 up pass its checks
 		"code 65535":    "65535",
@@ -43,6 +44,8 @@ var rawServers = []struct {
 	// (CheckUtf8Enabled is off) and replies 1000 to every valid code below
 	// 1016.
 	{libraries[3], onBadUTF8("1000", map[string]string{
+		"1012 (IANA)": "1000",
+		"1013 (IANA)": "1000",
 		"1014 (IANA)": "1002", // reported to the application, but answered as an error
 	})},
 	{libraries[4], onBadUTF8("1002", map[string]string{ // fasthttp: gorilla's code
@@ -61,63 +64,38 @@ func onBadUTF8(reply string, m map[string]string) map[string]string {
 	return m
 }
 
-// TestRawCloseFrames sends hand-made Close frames to a server on each
-// library and to our reference endpoint, and checks the reply on the wire.
+// TestRawCloseFrames runs wsreason's probe (internal/probe) against a server
+// on each library and on our reference endpoint, each answering as an
+// application would, and checks every reply the probe saw against the
+// table above, and its verdicts: all ok for the reference endpoint, and for
+// the others the verdict of the table's reply, which the README marks.
 func TestRawCloseFrames(t *testing.T) {
 	for _, s := range rawServers {
-		srv := startServer(t, s.lib)
-		for _, c := range rawCases {
-			t.Run(s.lib.name+"/"+c.Name, func(t *testing.T) {
-				got, err := rawReply(srv, c.Payload)
-				if err != nil {
-					t.Fatal(err)
-				}
+		url := startAnswering(t, s.lib)
+		results, err := probe.Run(context.Background(), url, probe.DialOptions{Timeout: timeout})
+		if err != nil {
+			t.Fatalf("%s: %v", s.lib.name, err)
+		}
+		for _, r := range results {
+			t.Run(s.lib.name+"/"+r.Case.Name, func(t *testing.T) {
+				c := r.Case
 				want, deviates := s.want[c.Name]
 				if !deviates {
 					want = c.Want().String()
 				}
-				if got.String() != want {
-					t.Errorf("% x: %s replied %s, want %s (reasons: %s)", c.Payload, s.lib.name, got, want, c.Want())
+				if r.Got.String() != want {
+					t.Errorf("% x: %s replied %s, want %s (reasons: %s)", c.Payload, s.lib.name, r.Got, want, c.Want())
 				}
 				if deviates && want == c.Want().String() {
 					t.Errorf("deviation table lists the reply of package reasons, %s", want)
 				}
+				if v := c.Judge(parseReply(t, want)); r.Verdict != v {
+					t.Errorf("verdict %s, want %s", r.Verdict, v)
+				}
+				if s.lib.name == "reasons" && r.Verdict != probe.OK {
+					t.Errorf("our reference endpoint got the verdict %s", r.Verdict)
+				}
 			})
 		}
 	}
-}
-
-// rawReply writes payload in a Close frame to srv and returns the reply.
-func rawReply(srv *server, payload []byte) (probe.Reply, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	c, err := dialRaw(ctx, srv.url)
-	if err != nil {
-		return probe.Reply{}, err
-	}
-	defer c.conn.Close()
-	ep, err := srv.next()
-	if err != nil {
-		return probe.Reply{}, err
-	}
-	defer ep.drop()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		// The library answers as it would in production, and the
-		// application then closes the connection.
-		ep.awaitClose()
-		ep.drop()
-	}()
-	defer func() {
-		select {
-		case <-done:
-		case <-time.After(timeout):
-		}
-	}()
-
-	if err := c.writeClose(payload); err != nil {
-		return probe.Reply{}, err
-	}
-	return replyOf(c.readReply()), nil
 }

@@ -22,24 +22,30 @@ var update = flag.Bool("update", false, "rewrite the generated tables in README.
 // built from what it observed. With -update it rewrites that part instead.
 func checkReadmeSection(t *testing.T, name, content string) {
 	t.Helper()
+	checkSection(t, "README.md", name, content)
+}
+
+// checkSection is checkReadmeSection for the file at path.
+func checkSection(t *testing.T, path, name, content string) {
+	t.Helper()
 	begin, end := "<!-- BEGIN "+name+" -->\n", "<!-- END "+name+" -->"
-	readme, err := os.ReadFile("README.md")
+	readme, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	before, rest, ok1 := strings.Cut(string(readme), begin)
 	current, after, ok2 := strings.Cut(rest, end)
 	if !ok1 || !ok2 {
-		t.Fatalf("README.md lacks the markers %q and %q", begin, end)
+		t.Fatalf("%s lacks the markers %q and %q", path, begin, end)
 	}
 	if current == content {
 		return
 	}
 	if !*update {
-		t.Errorf("README.md's %q table differs from what the test observed; if the change is intended, rerun with -update.\nobserved:\n%s", name, content)
+		t.Errorf("%s's %q section differs from what the test observed; if the change is intended, rerun with -update.\nobserved:\n%s", path, name, content)
 		return
 	}
-	if err := os.WriteFile("README.md", []byte(before+begin+content+end+after), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(before+begin+content+end+after), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -91,10 +97,14 @@ func TestReadmeTables(t *testing.T) {
 			b.WriteString(" " + mark(c, got) + " |")
 		}
 		chromium, ok := chromiumRaw[c.Name]
-		if !ok {
+		switch {
+		case c.AfterClose:
+			b.WriteString(" n/a: a client | n/a |\n") // only a server is asked to close TCP
+		case !ok:
 			t.Errorf("chromiumRaw has no entry for %q", c.Name)
+		default:
+			fmt.Fprintf(&b, " %s | %d |\n", mark(c, chromium.reply), chromium.event)
 		}
-		fmt.Fprintf(&b, " %s | %d |\n", mark(c, chromium.reply), chromium.event)
 	}
 	checkReadmeSection(t, "raw", b.String())
 }
@@ -130,18 +140,26 @@ func answers(m map[reasons.Reason]reasons.Reason) string {
 	return strings.Join(groups, "; ")
 }
 
-// parseReply reads a reply as the expectation tables write it: a code,
-// "empty" or "dropped".
+// parseReply reads a reply as the expectation tables write it (see
+// probe.Reply.String): a code, "empty", "dropped" or "timed out", with
+// ", TCP kept open" after a code or "empty".
 func parseReply(t *testing.T, s string) probe.Reply {
-	switch s {
+	base, kept := strings.CutSuffix(s, ", TCP kept open")
+	var r probe.Reply
+	switch base {
 	case "dropped":
-		return probe.Dropped
+		r = probe.Dropped
+	case "timed out":
+		r = probe.TimedOut
 	case "empty":
-		return probe.Close([]byte{})
+		r = probe.Close([]byte{})
+	default:
+		code, err := strconv.ParseUint(base, 10, 16)
+		if err != nil {
+			t.Fatalf("expectation table has the reply %q, which is not a code, empty, dropped or timed out", s)
+		}
+		r = probe.Close(binary.BigEndian.AppendUint16(nil, uint16(code)))
 	}
-	code, err := strconv.ParseUint(s, 10, 16)
-	if err != nil {
-		t.Fatalf("expectation table has the reply %q, which is not a code, empty or dropped", s)
-	}
-	return probe.Close(binary.BigEndian.AppendUint16(nil, uint16(code)))
+	r.KeptOpen = kept
+	return r
 }

@@ -35,8 +35,7 @@ func (e *referenceEndpoint) readClose() ([]byte, error) {
 }
 
 func (e *referenceEndpoint) writeClose(body []byte) error {
-	e.conn.SetWriteDeadline(time.Now().Add(timeout))
-	return ws.WriteFrame(e.conn, ws.NewCloseFrame(body))
+	return writeServerClose(e.conn, body)
 }
 
 // awaitClose waits for a Close frame, then replies: with the received code

@@ -1,5 +1,5 @@
-// Command wsreason explains WebSocket close codes and decodes Close frame
-// bodies.
+// Command wsreason explains WebSocket close codes, decodes Close frame
+// bodies, and checks how a live server answers Close frames.
 //
 // Usage:
 //
@@ -9,10 +9,14 @@
 //	wsreason -payload HEX          decode a Close frame body
 //	wsreason -frame HEX            decode a whole Close frame
 //	wsreason -format CODE [TEXT]   build a Close frame body
+//	wsreason probe [-json] [-timeout D] [-insecure] [-H 'Name: value']... URL
+//	                               check a live ws:// or wss:// server
 //
 // Add -json for one JSON document instead of text. Exit status: 0 on success,
 // 1 when a payload or frame is invalid or a body cannot be built, 2 for bad
-// usage. wsreason -h says more.
+// usage. wsreason probe exits 0 when no case is wrong, 1 when one is, and 2
+// for bad usage or a failed handshake. wsreason -h and wsreason probe -h say
+// more.
 package main
 
 import (

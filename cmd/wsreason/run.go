@@ -28,6 +28,8 @@ Usage:
   wsreason -payload HEX          decode a Close frame body given in hex
   wsreason -frame HEX            decode a whole Close frame, header included
   wsreason -format CODE [TEXT]   build the Close frame body for CODE and TEXT
+  wsreason probe URL             check how a live server answers Close frames
+                                 (wsreason probe -h says more)
 
 Flags:
   -json      print one JSON document instead of text
@@ -59,7 +61,7 @@ Examples:
   wsreason -json -payload 0x03ed
 
 Exit status: 0 on success, 1 for an invalid payload or frame or a body that
-cannot be built, 2 for bad arguments.
+cannot be built, 2 for bad arguments. For probe, see wsreason probe -h.
 `
 
 // options are the parsed command line.
@@ -74,6 +76,9 @@ type options struct {
 // run is the whole command: it parses args, reads stdin for "-payload -",
 // writes results to stdout and errors to stderr, and returns the exit status.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "probe" {
+		return runProbe(args[1:], stdout, stderr)
+	}
 	opts, err := parseArgs(args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, usage)

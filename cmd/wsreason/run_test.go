@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -195,6 +196,21 @@ var cliCases = []cliCase{
 	{"two modes", []string{"-payload", "03e8", "-frame", "880203e8"}, 2, "", "wsreason: -payload, -frame and -format cannot be used together\n"},
 	{"payload with argument", []string{"-payload", "03e8", "1000"}, 2, "", "wsreason: -payload takes no other arguments, got \"1000\"\n"},
 	{"help", []string{"-h"}, 0, usage, ""},
+
+	{"probe help", []string{"probe", "-h"}, 0, probeUsage, ""},
+	{"probe without URL", []string{"probe"}, 2, "", "wsreason probe: no URL given (see wsreason probe -h)\n"},
+	{"probe two URLs", []string{"probe", "ws://a/", "ws://b/"}, 2, "", "wsreason probe: one URL at a time, got 2: [\"ws://a/\" \"ws://b/\"]\n"},
+	{"probe http URL", []string{"probe", "http://127.0.0.1:8080/"}, 2, "",
+		"wsreason probe: URL \"http://127.0.0.1:8080/\": the scheme must be ws:// or wss://\n"},
+	{"probe URL without host", []string{"probe", "ws:///path"}, 2, "", "wsreason probe: URL \"ws:///path\" has no host\n"},
+	{"probe bad header", []string{"probe", "-H", "Authorization Bearer x", "ws://a/"}, 2, "",
+		"wsreason probe: invalid value \"Authorization Bearer x\" for flag -H: header \"Authorization Bearer x\": write it as 'Name: value' (see wsreason probe -h)\n"},
+	{"probe bad header name", []string{"probe", "-H", "Bad Name: x", "ws://a/"}, 2, "",
+		"wsreason probe: invalid value \"Bad Name: x\" for flag -H: header \"Bad Name: x\": \"Bad Name\" is not a header name (see wsreason probe -h)\n"},
+	{"probe bad duration", []string{"probe", "-timeout", "5", "ws://a/"}, 2, "",
+		"wsreason probe: invalid value \"5\" for flag -timeout: parse error (see wsreason probe -h)\n"},
+	{"probe zero timeout", []string{"probe", "ws://a/", "-timeout", "0s"}, 2, "", "wsreason probe: -timeout 0s: must be more than 0\n"},
+	{"probe unknown flag", []string{"probe", "-k", "ws://a/"}, 2, "", "wsreason probe: flag provided but not defined: -k (see wsreason probe -h)\n"},
 }
 
 func TestRun(t *testing.T) {
@@ -387,5 +403,21 @@ func TestREADMEOutput(t *testing.T) {
 	}
 	if shown != stdout.String() {
 		t.Errorf("README.md shows:\n%s\nbut wsreason 1006 prints:\n%s", shown, stdout.String())
+	}
+}
+
+// TestProbeRefused: a server that is not there is a failed handshake, exit 2.
+func TestProbeRefused(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "ws://" + ln.Addr().String() + "/"
+	ln.Close()
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"probe", "-timeout", "1s", url}, strings.NewReader(""), &stdout, &stderr)
+	want := "wsreason probe: handshake with " + url + ": dial tcp " + strings.TrimPrefix(strings.TrimSuffix(url, "/"), "ws://") + ": connect: connection refused\n"
+	if code != 2 || stdout.Len() != 0 || stderr.String() != want {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 2 and %q", code, stdout.String(), stderr.String(), want)
 	}
 }

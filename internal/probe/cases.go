@@ -1,7 +1,9 @@
-// Package probe holds the Close frames that test how a WebSocket endpoint
-// answers a Close, and the rules that judge each answer. The interop tests
-// send these frames to every library and browser they cover, and mark the
-// answers in their tables with these verdicts.
+// Package probe checks how a WebSocket endpoint answers Close frames: the
+// frames to send ([Cases]), the rules that judge each answer ([Case.Judge]),
+// a raw client that sends them exactly as given ([Dial]), and [Run], which
+// sends every case to a server. wsreason probe is Run with a command line;
+// the interop tests run it against every library, and send the same frames
+// to a browser.
 //
 // Each answer gets one of three verdicts. RFC 6455 binds the receiver of a
 // Close frame to little: it must answer with a Close frame (§5.5.1), must
@@ -28,6 +30,9 @@ import (
 type Case struct {
 	Name    string
 	Payload []byte
+	// AfterClose asks whether the server, once it has answered, closes
+	// the TCP connection, as RFC 6455 §7.1.1 asks it to.
+	AfterClose bool
 }
 
 func body(code int, text string) []byte {
@@ -38,35 +43,45 @@ func body(code int, text string) []byte {
 // fixed order. Most of them are malformed.
 func Cases() []Case {
 	return []Case{
-		{"empty body", nil},
-		{"1000 with reason", body(1000, "bye")},
-		{"1014 (IANA)", body(1014, "")},
-		{"4999 (private)", body(4999, "")},
-		{"1-byte body", []byte{0x03}},
-		{"126-byte body", body(1000, strings.Repeat("x", 124))},
-		{"code 0", body(0, "")},
-		{"code 999", body(999, "")},
-		{"code 1004", body(1004, "")},
-		{"code 1005", body(1005, "")},
-		{"code 1006", body(1006, "")},
-		{"code 1015", body(1015, "")},
-		{"code 1016", body(1016, "")},
-		{"code 2999", body(2999, "")},
-		{"code 5000", body(5000, "")},
-		{"code 65535", body(65535, "")},
-		{"UTF-8: lone continuation byte", body(1000, "ok\x80")},
-		{"UTF-8: overlong '/'", body(1000, "\xc0\xaf")},
-		{"UTF-8: surrogate U+D800", body(1000, "\xed\xa0\x80")},
-		{"UTF-8: above U+10FFFF", body(1000, "\xf4\x90\x80\x80")},
-		{"UTF-8: truncated sequence", body(1000, "ok\xe2\x82")},
-		{"UTF-8: byte 0xff", body(1000, "\xff")},
+		{Name: "empty body"},
+		{Name: "1000 alone", Payload: body(1000, "")},
+		{Name: "1000 with reason", Payload: body(1000, "bye")},
+		{Name: "1000 with 123-byte reason", Payload: body(1000, strings.Repeat("r", reasons.MaxTextLen))},
+		{Name: "1012 (IANA)", Payload: body(1012, "")},
+		{Name: "1013 (IANA)", Payload: body(1013, "")},
+		{Name: "1014 (IANA)", Payload: body(1014, "")},
+		{Name: "3000 (registered)", Payload: body(3000, "")},
+		{Name: "4999 (private)", Payload: body(4999, "")},
+		{Name: "1-byte body", Payload: []byte{0x03}},
+		{Name: "126-byte body", Payload: body(1000, strings.Repeat("x", 124))},
+		{Name: "code 0", Payload: body(0, "")},
+		{Name: "code 999", Payload: body(999, "")},
+		{Name: "code 1004", Payload: body(1004, "")},
+		{Name: "code 1005", Payload: body(1005, "")},
+		{Name: "code 1006", Payload: body(1006, "")},
+		{Name: "code 1015", Payload: body(1015, "")},
+		{Name: "code 1016", Payload: body(1016, "")},
+		{Name: "code 2999", Payload: body(2999, "")},
+		{Name: "code 5000", Payload: body(5000, "")},
+		{Name: "code 65535", Payload: body(65535, "")},
+		{Name: "UTF-8: lone continuation byte", Payload: body(1000, "ok\x80")},
+		{Name: "UTF-8: overlong '/'", Payload: body(1000, "\xc0\xaf")},
+		{Name: "UTF-8: surrogate U+D800", Payload: body(1000, "\xed\xa0\x80")},
+		{Name: "UTF-8: above U+10FFFF", Payload: body(1000, "\xf4\x90\x80\x80")},
+		{Name: "UTF-8: truncated sequence", Payload: body(1000, "ok\xe2\x82")},
+		{Name: "UTF-8: byte 0xff", Payload: body(1000, "\xff")},
+		{Name: "TCP closed after 1000", Payload: body(1000, ""), AfterClose: true},
 	}
 }
 
 // Reply is what an endpoint did after it received a Close frame.
 type Reply struct {
-	Dropped bool   // the connection ended with no Close frame
-	Body    []byte // the body of the Close frame it sent, when not Dropped
+	Dropped  bool   // the connection ended with no Close frame
+	TimedOut bool   // nothing came back within the timeout
+	Body     []byte // the body of the Close frame it sent, when it sent one
+	// KeptOpen says that, for a Case with AfterClose, the server kept the
+	// TCP connection open after its Close frame until the timeout.
+	KeptOpen bool
 }
 
 // Close is the Reply of a Close frame with body.
@@ -75,18 +90,39 @@ func Close(body []byte) Reply { return Reply{Body: body} }
 // Dropped is the Reply of a connection that ended without a Close frame.
 var Dropped = Reply{Dropped: true}
 
+// TimedOut is the Reply of a server that neither answered nor ended the
+// connection within the timeout.
+var TimedOut = Reply{TimedOut: true}
+
 // String names r as the interop tables do: the code of the Close frame,
-// "empty" for one without a body, "dropped" for no Close frame at all.
+// "empty" for one without a body, "dropped" for no Close frame at all,
+// "timed out" for no answer.
 func (r Reply) String() string {
+	var s string
 	switch {
+	case r.TimedOut:
+		return "timed out"
 	case r.Dropped:
 		return "dropped"
 	case len(r.Body) == 0:
-		return "empty"
+		s = "empty"
 	case len(r.Body) == 1:
-		return fmt.Sprintf("1-byte body %#x", r.Body[0])
+		s = fmt.Sprintf("1-byte body %#x", r.Body[0])
+	default:
+		s = strconv.Itoa(int(r.code()))
 	}
-	return strconv.Itoa(int(r.code()))
+	if r.KeptOpen {
+		s += ", TCP kept open"
+	}
+	return s
+}
+
+// Text is the reason text of the Close frame r, if it has one.
+func (r Reply) Text() string {
+	if r.Dropped || r.TimedOut || len(r.Body) < 2 {
+		return ""
+	}
+	return string(r.Body[2:])
 }
 
 // code is the code of a Close frame body of two bytes or more.
@@ -121,6 +157,8 @@ func (c Case) Requires() string {
 	r, _, err := reasons.Parse(c.Payload)
 	n := len(c.Payload)
 	switch {
+	case c.AfterClose:
+		return "a Close, then the server closes TCP (§7.1.1, should)"
 	case err == nil && n == 0:
 		return "a Close (§5.5.1)"
 	case err == nil && r.Range() == reasons.RangeProtocol:
@@ -148,6 +186,8 @@ func (c Case) Requires() string {
 func (c Case) Tolerates() string {
 	_, _, err := reasons.Parse(c.Payload)
 	switch {
+	case c.AfterClose:
+		return "TCP kept open, 1000, empty"
 	case err == nil && len(c.Payload) == 0:
 		return "any Close"
 	case err == nil:
@@ -158,8 +198,24 @@ func (c Case) Tolerates() string {
 	return "dropped"
 }
 
-// Judge gives the verdict on got as the answer to c.
+// Judge gives the verdict on got as the answer to c. A server that
+// neither answers nor ends the connection within the timeout is wrong; one
+// that keeps the TCP connection open after the closing handshake is at best
+// tolerated, since §7.1.1 only says it should close it.
 func (c Case) Judge(got Reply) Verdict {
+	if got.TimedOut {
+		return Wrong
+	}
+	v := c.judgeClose(got)
+	if got.KeptOpen && v == OK {
+		v = Tolerated
+	}
+	return v
+}
+
+// judgeClose judges the Close frame, or its absence, alone.
+func (c Case) judgeClose(got Reply) Verdict {
+	got.KeptOpen = false
 	if got.String() == c.Want().String() {
 		return OK
 	}

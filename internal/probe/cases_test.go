@@ -10,6 +10,11 @@ func code(c int) Reply { return Close(binary.BigEndian.AppendUint16(nil, uint16(
 
 var empty = Close([]byte{})
 
+func keptOpen(r Reply) Reply {
+	r.KeptOpen = true
+	return r
+}
+
 // TestJudge states, case by case and written out by hand from RFC 6455 and
 // Autobahn TestSuite, which answers are ok, tolerated and wrong.
 func TestJudge(t *testing.T) {
@@ -22,11 +27,18 @@ func TestJudge(t *testing.T) {
 		return []want{{code(1002), OK}, {Dropped, Tolerated}, {code(c), Tolerated}, {empty, Tolerated}}
 	}
 	table := map[string][]want{
-		"empty body":       {{empty, OK}, {code(1000), Tolerated}, {Dropped, Wrong}},
+		"empty body":                {{empty, OK}, {code(1000), Tolerated}, {Dropped, Wrong}, {TimedOut, Wrong}},
+		"1000 alone":                {{code(1000), OK}, {empty, Tolerated}, {code(1002), Wrong}, {Dropped, Wrong}, {TimedOut, Wrong}},
+		"1000 with 123-byte reason": {{code(1000), OK}, {empty, Tolerated}, {code(1002), Wrong}, {Dropped, Wrong}},
+		"1012 (IANA)":               {{code(1012), OK}, {code(1000), Tolerated}, {code(1002), Wrong}, {Dropped, Wrong}},
+		"1013 (IANA)":               {{code(1013), OK}, {code(1000), Tolerated}, {code(1002), Wrong}, {Dropped, Wrong}},
+		"3000 (registered)":         {{code(3000), OK}, {code(1000), Tolerated}, {code(1002), Wrong}, {Dropped, Wrong}},
+		"TCP closed after 1000": {{code(1000), OK}, {keptOpen(code(1000)), Tolerated}, {keptOpen(empty), Tolerated},
+			{code(1002), Wrong}, {keptOpen(code(1002)), Wrong}, {Dropped, Wrong}, {TimedOut, Wrong}},
 		"1000 with reason": {{code(1000), OK}, {empty, Tolerated}, {code(1002), Wrong}, {Dropped, Wrong}},
 		"1014 (IANA)":      {{code(1014), OK}, {code(1000), Tolerated}, {code(1002), Wrong}, {Dropped, Wrong}},
 		"4999 (private)":   {{code(4999), OK}, {code(1000), Tolerated}, {code(1002), Wrong}},
-		"1-byte body":      {{code(1002), OK}, {empty, Tolerated}, {Dropped, Tolerated}},
+		"1-byte body":      {{code(1002), OK}, {empty, Tolerated}, {Dropped, Tolerated}, {TimedOut, Wrong}},
 		"126-byte body":    {{code(1002), OK}, {Dropped, Tolerated}, {code(1000), Tolerated}},
 		"code 0":           senderRule(0),
 		"code 999":         senderRule(999),
@@ -64,8 +76,8 @@ func TestCases(t *testing.T) {
 		}
 		seen[c.Name] = true
 	}
-	if n := len(Cases()); n != 22 {
-		t.Errorf("%d cases, want 22", n)
+	if n := len(Cases()); n != 28 {
+		t.Errorf("%d cases, want 28", n)
 	}
 	requires := map[string]string{
 		"empty body":                "a Close (§5.5.1)",
@@ -78,6 +90,8 @@ func TestCases(t *testing.T) {
 		"code 5000":                 "nothing: the RFC is silent",
 		"UTF-8: byte 0xff":          "fail the connection, not echo (§8.1)",
 		"UTF-8: truncated sequence": "fail the connection, not echo (§8.1)",
+		"3000 (registered)":         "a Close, not a protocol error (§5.5.1, §7.4.2)",
+		"TCP closed after 1000":     "a Close, then the server closes TCP (§7.1.1, should)",
 	}
 	for _, c := range Cases() {
 		if want, ok := requires[c.Name]; ok && c.Requires() != want {
@@ -92,6 +106,8 @@ func TestReplyString(t *testing.T) {
 		want string
 	}{
 		{Dropped, "dropped"},
+		{TimedOut, "timed out"},
+		{keptOpen(code(1000)), "1000, TCP kept open"},
 		{empty, "empty"},
 		{Close(nil), "empty"},
 		{Close([]byte{0x03}), "1-byte body 0x3"},

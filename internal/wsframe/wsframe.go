@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 )
 
 // Opcode is a frame's opcode (RFC 6455 §5.2).
@@ -93,6 +94,58 @@ func Decode(b []byte) (h Header, payload, rest []byte, err error) {
 		Unmask(payload, h.Mask)
 	}
 	return h, payload, b[i+int(n):], nil
+}
+
+// ErrTooLarge reports a frame whose payload is longer than the reader
+// accepts.
+var ErrTooLarge = errors.New("wsframe: frame too large")
+
+// Read reads one frame from r and returns its header and its payload,
+// unmasked. A payload longer than max bytes is not read: Read returns the
+// header and an error wrapping ErrTooLarge. When r ends before the frame
+// does, the error wraps io.ErrUnexpectedEOF, or is io.EOF if r ended before
+// the first byte.
+func Read(r io.Reader, max uint64) (h Header, payload []byte, err error) {
+	var b [14]byte // the longest header: 2 + 8 length bytes + 4 mask bytes
+	if _, err := io.ReadFull(r, b[:2]); err != nil {
+		return h, nil, err
+	}
+	need := 0
+	switch b[1] & 0x7f {
+	case 126:
+		need = 2
+	case 127:
+		need = 8
+	}
+	if b[1]&0x80 != 0 {
+		need += 4
+	}
+	if _, err := io.ReadFull(r, b[2:2+need]); err != nil {
+		return h, nil, noEOF(err)
+	}
+	h, _, _, err = Decode(b[:2+need])
+	if err != nil && !errors.Is(err, ErrShort) { // ErrShort: the payload is still to come
+		return h, nil, err
+	}
+	if h.Length > max {
+		return h, nil, fmt.Errorf("%w: %d bytes, at most %d are read", ErrTooLarge, h.Length, max)
+	}
+	payload = make([]byte, h.Length)
+	if _, err := io.ReadFull(r, payload); err != nil {
+		return h, nil, noEOF(err)
+	}
+	if h.Masked {
+		Unmask(payload, h.Mask)
+	}
+	return h, payload, nil
+}
+
+// noEOF turns an io.EOF inside a frame into io.ErrUnexpectedEOF.
+func noEOF(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
 }
 
 // Unmask applies mask to p in place; masking and unmasking are the same

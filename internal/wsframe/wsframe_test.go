@@ -3,6 +3,7 @@ package wsframe
 import (
 	"bytes"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 )
@@ -83,6 +84,53 @@ func TestOpcodeString(t *testing.T) {
 	for op, want := range map[Opcode]string{OpClose: "0x8 (Close)", OpText: "0x1 (text)", 0x3: "0x3 (reserved)", OpPong: "0xa (Pong)"} {
 		if got := op.String(); got != want {
 			t.Errorf("%d: %q, want %q", op, got, want)
+		}
+	}
+}
+
+// TestRead reads the frames of RFC 6455 §5.7 from a stream, one after the
+// other, and a frame built by Append in each length form.
+func TestRead(t *testing.T) {
+	stream := []byte{
+		0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58, // masked text Hello
+		0x8a, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f, // unmasked Pong Hello
+	}
+	mask := [4]byte{1, 2, 3, 4}
+	stream = Append(stream, OpBinary, bytes.Repeat([]byte{'y'}, 300), &mask)
+	stream = Append(stream, OpClose, []byte{0x03, 0xe8}, nil)
+	r := bytes.NewReader(stream)
+	want := []struct {
+		op      Opcode
+		payload string
+	}{{OpText, "Hello"}, {OpPong, "Hello"}, {OpBinary, strings.Repeat("y", 300)}, {OpClose, "\x03\xe8"}}
+	for _, w := range want {
+		h, p, err := Read(r, 1000)
+		if err != nil || h.Opcode != w.op || string(p) != w.payload {
+			t.Fatalf("Read = %v, %q, %v; want %v, %q", h.Opcode, p, err, w.op, w.payload)
+		}
+	}
+	if _, _, err := Read(r, 1000); err != io.EOF {
+		t.Errorf("at the end of the stream: %v, want io.EOF", err)
+	}
+}
+
+func TestReadErrors(t *testing.T) {
+	big := Append(nil, OpBinary, make([]byte, 200), nil)
+	tests := []struct {
+		name  string
+		frame []byte
+		max   uint64
+		want  error
+	}{
+		{"too large", big, 100, ErrTooLarge},
+		{"ends in the header", []byte{0x81}, 100, io.ErrUnexpectedEOF},
+		{"ends in the length", []byte{0x82, 0x7e, 0x01}, 1000, io.ErrUnexpectedEOF},
+		{"ends in the mask", []byte{0x81, 0x85, 0x37, 0xfa}, 100, io.ErrUnexpectedEOF},
+		{"ends in the payload", big[:50], 1000, io.ErrUnexpectedEOF},
+	}
+	for _, tc := range tests {
+		if _, _, err := Read(bytes.NewReader(tc.frame), tc.max); !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
 		}
 	}
 }

@@ -1,0 +1,217 @@
+package probe
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"crypto/sha1"
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/wsreasons/reasons/internal/wsframe"
+)
+
+// DialOptions are the settings of a connection.
+type DialOptions struct {
+	Header   http.Header   // added to the opening handshake's request
+	Insecure bool          // skip verifying the TLS certificate of a wss:// server
+	Timeout  time.Duration // bounds the handshake and each wait for the server
+}
+
+// Conn is a raw WebSocket client connection: it writes frames exactly as
+// given, including ones that break the rules, and reads what comes back
+// frame by frame. It is the probe's client and the interop tests' one.
+type Conn struct {
+	tcp     net.Conn           // for deadlines; under TLS for wss://
+	rw      io.ReadWriteCloser // the upgraded stream, after the handshake
+	timeout time.Duration
+}
+
+// A HandshakeError says why the opening handshake failed.
+type HandshakeError struct {
+	URL string
+	Msg string // what was wrong with the server's answer
+	Err error  // or the error that stopped the handshake
+}
+
+func (e *HandshakeError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("handshake with %s: %v", e.URL, e.Err)
+	}
+	return fmt.Sprintf("handshake with %s: %s", e.URL, e.Msg)
+}
+
+func (e *HandshakeError) Unwrap() error { return e.Err }
+
+// acceptGUID is the GUID of RFC 6455 §1.3 that the server appends to the
+// client's key to prove it speaks WebSocket.
+const acceptGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+// AcceptKey is the Sec-WebSocket-Accept value a server must answer key with
+// (RFC 6455 §4.2.2).
+func AcceptKey(key string) string {
+	sum := sha1.Sum([]byte(key + acceptGUID))
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// ParseURL checks that s is a ws:// or wss:// URL with a host.
+func ParseURL(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("URL %q: %v", s, err)
+	}
+	if u.Scheme != "ws" && u.Scheme != "wss" {
+		return nil, fmt.Errorf("URL %q: the scheme must be ws:// or wss://", s)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("URL %q has no host", s)
+	}
+	return u, nil
+}
+
+// Dial opens a connection to the ws:// or wss:// URL u and completes the
+// opening handshake of RFC 6455 §4.1 through net/http, checking the
+// server's Sec-WebSocket-Accept. Errors are *HandshakeError. The connection
+// lives until Close, or until ctx is done.
+func Dial(ctx context.Context, u string, opts DialOptions) (*Conn, error) {
+	parsed, err := ParseURL(u)
+	if err != nil {
+		return nil, &HandshakeError{URL: u, Err: err}
+	}
+	hu := *parsed
+	hu.Scheme = map[string]string{"ws": "http", "wss": "https"}[parsed.Scheme]
+	var nonce [16]byte
+	rand.Read(nonce[:])
+	key := base64.StdEncoding.EncodeToString(nonce[:])
+
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, hu.String(), nil)
+	if err != nil {
+		return nil, &HandshakeError{URL: u, Msg: "bad request", Err: err}
+	}
+	for name, values := range opts.Header {
+		if strings.EqualFold(name, "Host") {
+			req.Host = values[0]
+			continue
+		}
+		req.Header[name] = values
+	}
+	req.Header.Set("Upgrade", "websocket")
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Sec-WebSocket-Key", key)
+	req.Header.Set("Sec-WebSocket-Version", "13")
+
+	var tcp net.Conn
+	dialer := &net.Dialer{Timeout: opts.Timeout}
+	transport := &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := dialer.DialContext(ctx, network, addr)
+			tcp = c
+			return c, err
+		},
+		TLSClientConfig:       &tls.Config{InsecureSkipVerify: opts.Insecure},
+		TLSNextProto:          map[string]func(string, *tls.Conn) http.RoundTripper{}, // HTTP/1.1 only
+		TLSHandshakeTimeout:   opts.Timeout,
+		ResponseHeaderTimeout: opts.Timeout,
+		DisableKeepAlives:     true,
+	}
+	client := &http.Client{
+		Transport:     transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, &HandshakeError{URL: u, Err: unwrapURLError(err)}
+	}
+	fail := func(msg string) (*Conn, error) {
+		resp.Body.Close()
+		return nil, &HandshakeError{URL: u, Msg: msg}
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		line, _ := bufio.NewReader(io.LimitReader(resp.Body, 200)).ReadString('\n')
+		msg := fmt.Sprintf("the server answered %s, not 101 Switching Protocols", resp.Status)
+		if line = strings.TrimSpace(line); line != "" {
+			msg += fmt.Sprintf(" (body: %q)", line)
+		}
+		return fail(msg)
+	}
+	if !strings.EqualFold(resp.Header.Get("Upgrade"), "websocket") {
+		return fail(fmt.Sprintf("101 without Upgrade: websocket (Upgrade: %q)", resp.Header.Get("Upgrade")))
+	}
+	if got, want := resp.Header.Get("Sec-WebSocket-Accept"), AcceptKey(key); got != want {
+		return fail(fmt.Sprintf("bad Sec-WebSocket-Accept %q, want %q (RFC 6455 §4.2.2)", got, want))
+	}
+	rw, ok := resp.Body.(io.ReadWriteCloser)
+	if !ok || tcp == nil {
+		return fail("net/http gave no connection to upgrade")
+	}
+	return &Conn{tcp: tcp, rw: rw, timeout: opts.Timeout}, nil
+}
+
+// unwrapURLError drops the *url.Error around a client error, whose text
+// repeats the method and URL.
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// WriteClose sends a masked Close frame carrying payload as it is.
+func (c *Conn) WriteClose(payload []byte) error {
+	var mask [4]byte
+	rand.Read(mask[:])
+	c.tcp.SetWriteDeadline(time.Now().Add(c.timeout))
+	_, err := c.rw.Write(wsframe.Append(nil, wsframe.OpClose, payload, &mask))
+	return err
+}
+
+// maxFrame bounds the payload ReadReply keeps of one frame; it skips longer
+// ones.
+const maxFrame = 1 << 16
+
+// ReadReply reads frames, skipping any that are not Close, until the
+// server's Close frame, the end of the connection, or the timeout.
+func (c *Conn) ReadReply() Reply {
+	c.tcp.SetReadDeadline(time.Now().Add(c.timeout))
+	for {
+		h, payload, err := wsframe.Read(c.rw, maxFrame)
+		switch {
+		case errors.Is(err, wsframe.ErrTooLarge):
+			if _, err := io.CopyN(io.Discard, c.rw, int64(h.Length)); err != nil {
+				return replyOnError(err)
+			}
+		case err != nil:
+			return replyOnError(err)
+		case h.Opcode == wsframe.OpClose:
+			return Close(payload)
+		}
+	}
+}
+
+// AwaitTCPClose tells whether the server closes the connection within the
+// timeout, as RFC 6455 §7.1.1 asks of a server after the closing handshake.
+func (c *Conn) AwaitTCPClose() bool {
+	c.tcp.SetReadDeadline(time.Now().Add(c.timeout))
+	_, err := io.Copy(io.Discard, c.rw)
+	return !errors.Is(err, os.ErrDeadlineExceeded)
+}
+
+func replyOnError(err error) Reply {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return TimedOut
+	}
+	return Dropped
+}
+
+// Close closes the connection.
+func (c *Conn) Close() error { return c.rw.Close() }
