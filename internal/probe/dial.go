@@ -80,8 +80,8 @@ func ParseURL(s string) (*url.URL, error) {
 
 // Dial opens a connection to the ws:// or wss:// URL u and completes the
 // opening handshake of RFC 6455 §4.1 through net/http, checking the
-// server's Sec-WebSocket-Accept. Errors are *HandshakeError. The connection
-// lives until Close, or until ctx is done.
+// server's Sec-WebSocket-Accept. Errors are *HandshakeError. ctx bounds
+// the handshake only; the connection lives until Close.
 func Dial(ctx context.Context, u string, opts DialOptions) (*Conn, error) {
 	parsed, err := ParseURL(u)
 	if err != nil {

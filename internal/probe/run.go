@@ -40,8 +40,6 @@ func Summarize(results []Result) Summary {
 // RunCase opens a fresh connection to url, sends c's Close frame and
 // returns what the server did.
 func RunCase(ctx context.Context, url string, c Case, opts DialOptions) (Reply, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	conn, err := Dial(ctx, url, opts)
 	if err != nil {
 		return Reply{}, err
