@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -83,16 +85,19 @@ type serverSaw struct {
 // refusalCodes is a spread of codes to hand to WebSocket.close().
 var refusalCodes = []int{0, 999, 1000, 1001, 1002, 1005, 1006, 1011, 1014, 1015, 2999, 3000, 3008, 3999, 4000, 4999, 5000, 65535}
 
-// chromiumRaw is what Chromium answers to each of browserRawCases: its reply on the
-// wire (as in TestRawCloseFrames) and the CloseEvent code the page sees.
-// Every entry is asserted by TestBrowserCloseCodes.
+// rawAnswer is what a browser did with one of browserRawCases: its reply on
+// the wire (as in TestRawCloseFrames) and the CloseEvent code the page saw.
+type rawAnswer struct {
+	reply string
+	event int
+}
+
+// chromiumRaw is what Chromium answers to each of browserRawCases. Every
+// entry is asserted by TestBrowserCloseCodes.
 // Chromium checks only for the three codes RFC 6455 says are never sent:
 // it echoes and reports every other code, even 0 and 65535. It answers a
 // reason that is not UTF-8 with 1002 rather than 1007.
-var chromiumRaw = map[string]struct {
-	reply string
-	event int
-}{
+var chromiumRaw = map[string]rawAnswer{
 	"empty body":                    {"empty", 1005},
 	"1000 alone":                    {"1000", 1000},
 	"1000 with reason":              {"1000", 1000},
@@ -121,6 +126,47 @@ var chromiumRaw = map[string]struct {
 	"UTF-8: truncated sequence":     {"1002", 1006},
 	"UTF-8: byte 0xff":              {"1002", 1006},
 }
+
+// firefoxRaw is what Firefox answers to each of browserRawCases. Every
+// entry is asserted by TestBrowserCloseCodes.
+// Firefox answers the codes that are never sent (1005, 1006, 1015) and code
+// 0 with an empty Close frame, yet reports them to the page as a clean close
+// with that code. It echoes and reports every other code, even 999 and
+// 65535, and drops the connection, with no Close frame, on a 126-byte body
+// or a reason that is not UTF-8.
+var firefoxRaw = map[string]rawAnswer{
+	"empty body":                    {"empty", 1005},
+	"1000 alone":                    {"1000", 1000},
+	"1000 with reason":              {"1000", 1000},
+	"1000 with 123-byte reason":     {"1000", 1000},
+	"1012 (IANA)":                   {"1012", 1012},
+	"1013 (IANA)":                   {"1013", 1013},
+	"1014 (IANA)":                   {"1014", 1014},
+	"3000 (registered)":             {"3000", 3000},
+	"4999 (private)":                {"4999", 4999},
+	"1-byte body":                   {"empty", 1005},
+	"126-byte body":                 {"dropped", 1006},
+	"code 0":                        {"empty", 0},
+	"code 999":                      {"999", 999},
+	"code 1004":                     {"1004", 1004},
+	"code 1005":                     {"empty", 1005},
+	"code 1006":                     {"empty", 1006},
+	"code 1015":                     {"empty", 1015},
+	"code 1016":                     {"1016", 1016},
+	"code 2999":                     {"2999", 2999},
+	"code 5000":                     {"5000", 5000},
+	"code 65535":                    {"65535", 65535},
+	"UTF-8: lone continuation byte": {"dropped", 1006},
+	"UTF-8: overlong '/'":           {"dropped", 1006},
+	"UTF-8: surrogate U+D800":       {"dropped", 1006},
+	"UTF-8: above U+10FFFF":         {"dropped", 1006},
+	"UTF-8: truncated sequence":     {"dropped", 1006},
+	"UTF-8: byte 0xff":              {"dropped", 1006},
+}
+
+// firefoxRefuses lists where Firefox's close() departs from BrowserCloseable
+// and MaxTextLen.
+var firefoxRefuses = map[string]string{}
 
 // browserRawCases are the rawCases the server sends to the browser: all
 // but the one that asks whether the server closes TCP, which only a server
@@ -253,21 +299,72 @@ func (s *browserServer) saw(path string) (serverSaw, bool) {
 	return v, ok
 }
 
-// runChromium starts Chromium on url and returns the page's results. It
-// kills its Chromium before returning.
-func runChromium(t *testing.T, path, url string, results <-chan browserResults) browserResults {
+// browserEngine is a browser the page runs in.
+type browserEngine struct {
+	name string
+	peer outsidePeer
+	// args are the command-line arguments that open url headless, with the
+	// fresh profile directory profile.
+	args func(profile, url string) []string
+	// raw is what the browser answers to each of browserRawCases.
+	raw map[string]rawAnswer
+	// refuses lists the close(code, reason) calls the browser refuses
+	// otherwise than BrowserCloseable and MaxTextLen say: by code (and
+	// reason length), the exception's name, or "accepted".
+	refuses map[string]string
+}
+
+var browsers = []browserEngine{
+	{
+		name: "chromium", peer: chromium, raw: chromiumRaw,
+		args: func(profile, url string) []string {
+			return []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+				"--disable-background-networking", "--disable-component-update", "--disable-sync",
+				"--user-data-dir=" + profile, url}
+		},
+	},
+	{
+		name: "firefox", peer: firefox, raw: firefoxRaw, refuses: firefoxRefuses,
+		args: func(profile, url string) []string {
+			return []string{"--headless", "--no-remote", "--profile", profile, url}
+		},
+	},
+}
+
+// firefoxPrefs keep a headless Firefox from reaching out to the network and
+// from showing first-run pages.
+const firefoxPrefs = `user_pref("app.update.disabledForTesting", true);
+user_pref("browser.shell.checkDefaultBrowser", false);
+user_pref("browser.startup.homepage_override.mstone", "ignore");
+user_pref("datareporting.policy.dataSubmissionEnabled", false);
+user_pref("toolkit.telemetry.reportingpolicy.firstRun", false);
+user_pref("network.captive-portal-service.enabled", false);
+user_pref("network.connectivity-service.enabled", false);
+user_pref("browser.safebrowsing.update.enabled", false);
+user_pref("extensions.update.enabled", false);
+user_pref("browser.aboutwelcome.enabled", false);
+`
+
+// runBrowser starts the browser at path on url with a fresh profile and
+// returns the page's results. It kills the browser, by its PID, before
+// returning.
+func runBrowser(t *testing.T, b browserEngine, path, url string, results <-chan browserResults) browserResults {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, path,
-		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir="+t.TempDir(), url)
+	profile := t.TempDir()
+	if b.name == "firefox" {
+		if err := os.WriteFile(filepath.Join(profile, "user.js"), []byte(firefoxPrefs), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.CommandContext(ctx, path, b.args(profile, url)...)
+	cmd.Env = append(os.Environ(), "HOME="+profile, "MOZ_CRASHREPORTER_DISABLE=1")
 	var stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting Chromium: %v", err)
+		t.Fatalf("starting %s: %v", b.name, err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
@@ -276,30 +373,36 @@ func runChromium(t *testing.T, path, url string, results <-chan browserResults) 
 		select {
 		case <-exited:
 		case <-time.After(10 * time.Second):
-			t.Errorf("Chromium (pid %d) did not exit after being killed", cmd.Process.Pid)
+			t.Errorf("%s (pid %d) did not exit after being killed", b.name, cmd.Process.Pid)
 		}
 	}()
 	select {
 	case res := <-results:
 		return res
 	case err := <-exited:
-		t.Fatalf("Chromium exited before the page reported: %v\n%s", err, stderr.String())
+		t.Fatalf("%s exited before the page reported: %v\n%s", b.name, err, stderr.String())
 	case <-ctx.Done():
-		t.Fatalf("no results from the page within %v\nChromium said:\n%s", browserTimeout, stderr.String())
+		t.Fatalf("no results from the page within %v\n%s said:\n%s", browserTimeout, b.name, stderr.String())
 	}
 	return browserResults{}
 }
 
-// TestBrowserCloseCodes runs a real headless Chromium against a Go server on
-// 127.0.0.1, in both directions, and checks that package reasons agrees with
-// what the browser does.
+// TestBrowserCloseCodes runs each real headless browser against a Go server
+// on 127.0.0.1, in both directions, and checks that package reasons agrees
+// with what the browser does.
 func TestBrowserCloseCodes(t *testing.T) {
-	path := chromium.need(t)
+	for _, b := range browsers {
+		t.Run(b.name, func(t *testing.T) { testBrowser(t, b) })
+	}
+}
+
+func testBrowser(t *testing.T, b browserEngine) {
+	path := b.peer.need(t)
 	s := &browserServer{plan: newBrowserPlan(t), results: make(chan browserResults, 1), browserSaw: map[string]serverSaw{}}
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 
-	res := runChromium(t, path, srv.URL+"/", s.results)
+	res := runBrowser(t, b, path, srv.URL+"/", s.results)
 	if res.Error != "" {
 		t.Fatalf("the page failed: %s", res.Error)
 	}
@@ -342,16 +445,15 @@ func TestBrowserCloseCodes(t *testing.T) {
 	t.Run("refusals", func(t *testing.T) {
 		for i, c := range plan.Refusals {
 			got := res.Refusals[i]
-			want := "accepted"
-			switch {
-			case !reasons.Reason(c.Code).BrowserCloseable():
-				want = "InvalidAccessError"
-			case len(c.Reason) > reasons.MaxTextLen:
-				want = "SyntaxError"
+			want := browserRefusal(c)
+			if dev, ok := b.refuses[refusalKey(c)]; ok {
+				if dev == want {
+					t.Errorf("%s's refusal list repeats what BrowserCloseable says for %s", b.name, refusalKey(c))
+				}
+				want = dev
 			}
 			if got != want {
-				t.Errorf("close(%d, %d-byte reason): Chromium %s, BrowserCloseable and the 123-byte limit say %s",
-					c.Code, len(c.Reason), got, want)
+				t.Errorf("close(%d, %d-byte reason): %s %s, want %s", c.Code, len(c.Reason), b.name, got, want)
 			}
 			if got != "accepted" {
 				continue
@@ -367,13 +469,31 @@ func TestBrowserCloseCodes(t *testing.T) {
 		for i, c := range browserRawCases() {
 			saw, _ := s.saw(fmt.Sprintf("/ws/raw/%d", i))
 			ev := res.Raw[i]
-			want, listed := chromiumRaw[c.Name]
+			want, listed := b.raw[c.Name]
 			if !listed || saw.reply != want.reply || ev.Code != want.event {
-				t.Errorf("%s: Chromium replied %s and reported CloseEvent %+v; chromiumRaw lists %+v (listed %v)",
-					c.Name, saw.reply, ev, want, listed)
+				t.Errorf("%s: %s replied %s and reported CloseEvent %+v; its table lists %+v (listed %v)",
+					c.Name, b.name, saw.reply, ev, want, listed)
 			}
 		}
 	})
+}
+
+// browserRefusal is what BrowserCloseable and MaxTextLen say a browser does
+// with close(c.Code, c.Reason): the exception the WebSocket standard names,
+// or "accepted".
+func browserRefusal(c browserClose) string {
+	switch {
+	case !reasons.Reason(c.Code).BrowserCloseable():
+		return "InvalidAccessError"
+	case len(c.Reason) > reasons.MaxTextLen:
+		return "SyntaxError"
+	}
+	return "accepted"
+}
+
+// refusalKey names a close(code, reason) call in the engines' refuses maps.
+func refusalKey(c browserClose) string {
+	return fmt.Sprintf("%d, %d-byte reason", c.Code, len(c.Reason))
 }
 
 // replyOf turns what a raw reader returned, a Close frame's body or an error

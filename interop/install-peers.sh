@@ -1,28 +1,49 @@
 #!/bin/sh
-# Installs the outside peers of the interop tests: the programs that are not
-# Go modules. `make peers` runs it; so does CI, before `make test` with
-# REASONS_REQUIRE_PEERS=1. It installs what is missing and says what it could
-# not install; the exit status is 1 when anything is still missing.
+# Installs the outside peers of the interop tests: the programs and libraries
+# that are not Go modules. `make peers` runs it; so does CI, before
+# `make test` with REASONS_REQUIRE_PEERS=1. It installs what is missing and
+# says what it could not install; the exit status is 1 when anything is still
+# missing.
 set -u
+cd "$(dirname "$0")"
 
-# One line per peer: the program the tests look for, then the Debian package
+# Node's ws, pinned by testdata/node/package-lock.json, with the machine's
+# Node.js and npm.
+if [ ! -f testdata/node/node_modules/ws/package.json ]; then
+	if command -v npm >/dev/null 2>&1; then
+		echo "peers: installing Node's ws with npm ci in interop/testdata/node"
+		(cd testdata/node && npm ci --ignore-scripts --no-audit --no-fund)
+	else
+		echo "peers: npm not found; install Node.js and npm, then run npm ci in interop/testdata/node" >&2
+	fi
+fi
+
+# One line per Debian package: a file the tests look for, then the package
 # that provides it.
-peers='/usr/bin/chromium chromium'
+peers='/usr/bin/chromium chromium
+/usr/bin/firefox-esr firefox-esr
+/usr/lib/python3/dist-packages/websockets/__init__.py python3-websockets'
 
 missing=''
 find_missing() {
 	missing=''
 	while read -r program package; do
-		[ -x "$program" ] || missing="$missing $package"
+		[ -e "$program" ] || missing="$missing $package"
 	done <<LIST
 $peers
 LIST
 }
 
+node_ok() { [ -f testdata/node/node_modules/ws/package.json ]; }
+
 find_missing
 if [ -z "$missing" ]; then
-	echo "peers: every outside peer is installed"
-	exit 0
+	if node_ok; then
+		echo "peers: every outside peer is installed"
+		exit 0
+	fi
+	echo "peers: Node's ws is still missing" >&2
+	exit 1
 fi
 
 echo "peers: installing Debian packages:$missing"
@@ -45,6 +66,10 @@ $as_root apt-get update -q &&
 find_missing
 if [ -n "$missing" ]; then
 	echo "peers: still missing after apt-get:$missing" >&2
+	exit 1
+fi
+if ! node_ok; then
+	echo "peers: Node's ws is still missing" >&2
 	exit 1
 fi
 echo "peers: every outside peer is installed"

@@ -15,18 +15,27 @@ import (
 // which `make test` prints its summary. With REASONS_REQUIRE_PEERS=1, as CI
 // sets it, a missing peer fails the test instead.
 type outsidePeer struct {
-	name    string // as the skip summary names it
-	path    string // the program, absolute or looked up on PATH
-	install string // what `make peers` installs for it
+	name    string   // as the skip summary names it
+	path    string   // the program, absolute or looked up on PATH
+	files   []string // files it needs besides, such as its library's
+	install string   // what `make peers` installs for it
 }
 
-var chromium = outsidePeer{name: "Chromium", path: "/usr/bin/chromium", install: "Debian package chromium"}
+var (
+	chromium = outsidePeer{name: "Chromium", path: "/usr/bin/chromium", install: "Debian package chromium"}
+	firefox  = outsidePeer{name: "Firefox", path: "/usr/bin/firefox-esr", install: "Debian package firefox-esr"}
+)
 
 // need returns the path of p's program, or ends the test: a skip, or a
 // failure under REASONS_REQUIRE_PEERS=1.
-func (p outsidePeer) need(t *testing.T) string {
+func (p outsidePeer) need(t testing.TB) string {
 	t.Helper()
 	path, err := exec.LookPath(p.path)
+	for _, f := range p.files {
+		if err == nil {
+			_, err = os.Stat(f)
+		}
+	}
 	if err == nil {
 		return path
 	}
@@ -41,7 +50,7 @@ func (p outsidePeer) need(t *testing.T) string {
 
 // recordSkip appends one line, "TEST\tPEER\tINSTALL", to the file named by
 // REASONS_SKIPPED, if it is set.
-func recordSkip(t *testing.T, p outsidePeer) {
+func recordSkip(t testing.TB, p outsidePeer) {
 	name := os.Getenv("REASONS_SKIPPED")
 	if name == "" {
 		return

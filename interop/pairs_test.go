@@ -41,6 +41,10 @@ var refusedOnReceipt = map[string][]reasons.Reason{
 	"gobwas":   {reasons.ServiceRestart, reasons.TryAgainLater, reasons.BadGateway},
 	"gws":      nil,
 	"fasthttp": {reasons.BadGateway},
+
+	// Outside Go (TestScriptedPeers):
+	"node-ws":           nil,
+	"python-websockets": nil,
 }
 
 // otherReply lists, for each library, the valid codes it reports to its

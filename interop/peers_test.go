@@ -73,12 +73,15 @@ func awaitEcho(e endpoint, r reasons.Reason) error {
 }
 
 // library opens endpoints on one WebSocket library. A server runs on
-// net/http with accept, or on its own server with serve.
+// net/http with accept, or on its own server with serve. A library outside
+// Go has only answering: it starts a server that answers Close frames by
+// itself, and returns its URL.
 type library struct {
-	name   string
-	accept func(w http.ResponseWriter, r *http.Request) (endpoint, error)
-	serve  func(t testing.TB, handle func(endpoint)) (url string)
-	dial   func(ctx context.Context, url string) (libraryEndpoint, error)
+	name      string
+	accept    func(w http.ResponseWriter, r *http.Request) (endpoint, error)
+	serve     func(t testing.TB, handle func(endpoint)) (url string)
+	dial      func(ctx context.Context, url string) (libraryEndpoint, error)
+	answering func(t testing.TB) (url string)
 }
 
 var libraries = []library{
@@ -409,6 +412,9 @@ func startServer(t testing.TB, lib library) *server {
 // application would: it reads until the client's Close frame, lets the
 // library reply, then closes the connection. It returns the server's URL.
 func startAnswering(t testing.TB, lib library) string {
+	if lib.answering != nil {
+		return lib.answering(t)
+	}
 	return serve(t, lib, func(ep endpoint) {
 		ep.awaitClose()
 		ep.drop()

@@ -85,6 +85,23 @@ func checkAgainstTable(t *testing.T, doc probeDoc, lib string) {
 	}
 }
 
+// probeLibrary runs wsreason probe -json against a server on lib.
+func probeLibrary(t *testing.T, bin string, lib library) {
+	run := runProbe(t, bin, "-json", startAnswering(t, lib))
+	doc := parseProbeJSON(t, run)
+	checkAgainstTable(t, doc, lib.name)
+	wantExit := 0
+	if doc.Summary.Wrong > 0 {
+		wantExit = 1
+	}
+	if run.exit != wantExit {
+		t.Errorf("exit %d with %d wrong, want %d", run.exit, doc.Summary.Wrong, wantExit)
+	}
+	if lib.name == "reasons" && doc.Summary.OK != len(rawCases) {
+		t.Errorf("reference endpoint: %+v, want every case ok", doc.Summary)
+	}
+}
+
 // TestProbeCommand runs the wsreason binary's probe against real servers:
 // the libraries' and ours, over ws:// and wss://, and servers that refuse,
 // are not WebSocket servers, or never answer.
@@ -93,19 +110,7 @@ func TestProbeCommand(t *testing.T) {
 
 	t.Run("every library", func(t *testing.T) {
 		for _, s := range rawServers {
-			run := runProbe(t, bin, "-json", startAnswering(t, s.lib))
-			doc := parseProbeJSON(t, run)
-			checkAgainstTable(t, doc, s.lib.name)
-			wantExit := 0
-			if doc.Summary.Wrong > 0 {
-				wantExit = 1
-			}
-			if run.exit != wantExit {
-				t.Errorf("%s: exit %d with %d wrong, want %d", s.lib.name, run.exit, doc.Summary.Wrong, wantExit)
-			}
-			if s.lib.name == "reasons" && doc.Summary.OK != len(rawCases) {
-				t.Errorf("reference endpoint: %+v, want every case ok", doc.Summary)
-			}
+			t.Run(s.lib.name, func(t *testing.T) { probeLibrary(t, bin, s.lib) })
 		}
 	})
 

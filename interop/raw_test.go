@@ -52,6 +52,8 @@ var rawServers = []struct {
 		"1014 (IANA)": "1002",
 		"1-byte body": "empty",
 	})},
+	{nodeWS.library(), map[string]string{}},
+	{pythonWebsockets.library(), map[string]string{}},
 }
 
 // onBadUTF8 adds reply to m for every case whose reason is not UTF-8.
@@ -71,31 +73,33 @@ func onBadUTF8(reply string, m map[string]string) map[string]string {
 // the others the verdict of the table's reply, which the README marks.
 func TestRawCloseFrames(t *testing.T) {
 	for _, s := range rawServers {
-		url := startAnswering(t, s.lib)
-		results, err := probe.Run(context.Background(), url, probe.DialOptions{Timeout: timeout})
-		if err != nil {
-			t.Fatalf("%s: %v", s.lib.name, err)
-		}
-		for _, r := range results {
-			t.Run(s.lib.name+"/"+r.Case.Name, func(t *testing.T) {
-				c := r.Case
-				want, deviates := s.want[c.Name]
-				if !deviates {
-					want = c.Want().String()
-				}
-				if r.Got.String() != want {
-					t.Errorf("% x: %s replied %s, want %s (reasons: %s)", c.Payload, s.lib.name, r.Got, want, c.Want())
-				}
-				if deviates && want == c.Want().String() {
-					t.Errorf("deviation table lists the reply of package reasons, %s", want)
-				}
-				if v := c.Judge(parseReply(t, want)); r.Verdict != v {
-					t.Errorf("verdict %s, want %s", r.Verdict, v)
-				}
-				if s.lib.name == "reasons" && r.Verdict != probe.OK {
-					t.Errorf("our reference endpoint got the verdict %s", r.Verdict)
-				}
-			})
-		}
+		t.Run(s.lib.name, func(t *testing.T) {
+			url := startAnswering(t, s.lib)
+			results, err := probe.Run(context.Background(), url, probe.DialOptions{Timeout: timeout})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range results {
+				t.Run(r.Case.Name, func(t *testing.T) {
+					c := r.Case
+					want, deviates := s.want[c.Name]
+					if !deviates {
+						want = c.Want().String()
+					}
+					if r.Got.String() != want {
+						t.Errorf("% x: %s replied %s, want %s (reasons: %s)", c.Payload, s.lib.name, r.Got, want, c.Want())
+					}
+					if deviates && want == c.Want().String() {
+						t.Errorf("deviation table lists the reply of package reasons, %s", want)
+					}
+					if v := c.Judge(parseReply(t, want)); r.Verdict != v {
+						t.Errorf("verdict %s, want %s", r.Verdict, v)
+					}
+					if s.lib.name == "reasons" && r.Verdict != probe.OK {
+						t.Errorf("our reference endpoint got the verdict %s", r.Verdict)
+					}
+				})
+			}
+		})
 	}
 }

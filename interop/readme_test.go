@@ -57,7 +57,15 @@ func checkSection(t *testing.T, path, name, content string) {
 func TestReadmeTables(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("| receiving library | valid codes it refuses (fails the connection with 1002) | valid codes it reports but answers with another code |\n|---|---|---|\n")
+	names := []string{}
 	for _, lib := range pairServers() {
+		names = append(names, lib.name)
+	}
+	for _, sp := range scriptedPeers {
+		names = append(names, sp.name)
+	}
+	for _, name := range names {
+		lib := library{name: name}
 		var codes []string
 		for _, r := range refusedOnReceipt[lib.name] {
 			codes = append(codes, fmt.Sprintf("%d %v", r, r))
@@ -74,7 +82,10 @@ func TestReadmeTables(t *testing.T) {
 	for _, s := range rawServers {
 		b.WriteString(" " + s.lib.name + " |")
 	}
-	b.WriteString(" chromium | chromium CloseEvent.code |\n|---|---|---|---|" + strings.Repeat("---|", len(rawServers)+2) + "\n")
+	for _, br := range browsers {
+		b.WriteString(" " + br.name + " | " + br.name + " CloseEvent.code |")
+	}
+	b.WriteString("\n|---|---|---|---|" + strings.Repeat("---|", len(rawServers)+2*len(browsers)) + "\n")
 	// mark puts a reply in bold when it breaks a requirement and in italics
 	// when it only differs from the reply of package reasons.
 	mark := func(c probe.Case, got string) string {
@@ -96,15 +107,18 @@ func TestReadmeTables(t *testing.T) {
 			}
 			b.WriteString(" " + mark(c, got) + " |")
 		}
-		chromium, ok := chromiumRaw[c.Name]
-		switch {
-		case c.AfterClose:
-			b.WriteString(" n/a: a client | n/a |\n") // only a server is asked to close TCP
-		case !ok:
-			t.Errorf("chromiumRaw has no entry for %q", c.Name)
-		default:
-			fmt.Fprintf(&b, " %s | %d |\n", mark(c, chromium.reply), chromium.event)
+		for _, br := range browsers {
+			got, ok := br.raw[c.Name]
+			switch {
+			case c.AfterClose:
+				b.WriteString(" n/a: a client | n/a |") // only a server is asked to close TCP
+			case !ok:
+				t.Errorf("%s's raw table has no entry for %q", br.name, c.Name)
+			default:
+				fmt.Fprintf(&b, " %s | %d |", mark(c, got.reply), got.event)
+			}
 		}
+		b.WriteString("\n")
 	}
 	checkReadmeSection(t, "raw", b.String())
 }
