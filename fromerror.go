@@ -37,9 +37,9 @@ type CloseReasoner interface {
 // A library's close error whose code is outside 0..65535, or whose fields
 // have other types than these, is passed over. Code 0 gives [NoStatus]:
 // gws reports a Close frame without a body that way. For [NoStatus] and
-// [AbnormalClose] the text is always empty, since no Close frame carried
-// one; gorilla and fasthttp put their own error text there when they make
-// up a 1006 for a dropped connection.
+// [AbnormalClose] the text is always empty: an empty Close frame carries
+// none, and for 1006 no Close frame arrived (gorilla and fasthttp put their
+// own error text there when they make up a 1006 for a dropped connection).
 //
 // When the chain holds no close error but shows that the connection ended
 // without a Close frame ([io.EOF], [io.ErrUnexpectedEOF], [net.ErrClosed], a

@@ -121,6 +121,29 @@ func TestReadmeTables(t *testing.T) {
 		b.WriteString("\n")
 	}
 	checkReadmeSection(t, "raw", b.String())
+
+	b.Reset()
+	b.WriteString("| peer | its close call | departs from that rule |\n|---|---|---|\n")
+	for _, br := range browsers {
+		fmt.Fprintf(&b, "| %s | `WebSocket.close(code, reason)` in a page | %s |\n", br.name, departures(br.refuses))
+	}
+	for _, sp := range scriptedPeers {
+		fmt.Fprintf(&b, "| %s | `%s` | %s |\n", sp.name, sp.closeCall, departures(sp.closeRefuses))
+	}
+	checkReadmeSection(t, "refusals", b.String())
+}
+
+// departures writes a refuses map: "none", or each call and what the peer
+// does with it.
+func departures(m map[string]string) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, fmt.Sprintf("close(%s): %s", k, m[k]))
+	}
+	return strings.Join(out, "; ")
 }
 
 // answers writes a library's otherReply entry as "1001-1003, 1007-1013 →

@@ -26,20 +26,21 @@ import (
 // Python's websockets. The test starts it on 127.0.0.1 and kills it, by its
 // PID, when the test ends.
 type scriptedPeer struct {
-	name   string // as the tables name it
-	peer   outsidePeer
-	dir    string // its directory, the process's working directory
-	script string
+	name      string // as the tables name it
+	peer      outsidePeer
+	dir       string // its directory, the process's working directory
+	script    string
+	closeCall string // the peer's close call, as its users write it
 	// closeRefuses lists where the peer's own close call departs from
 	// Valid and MaxTextLen: by refusalKey, "accepted" or "refused".
 	closeRefuses map[string]string
 }
 
 var (
-	nodeWS = scriptedPeer{name: "node-ws", dir: "testdata/node", script: "peer.js",
+	nodeWS = scriptedPeer{name: "node-ws", dir: "testdata/node", script: "peer.js", closeCall: "ws.close(code, reason)",
 		peer: outsidePeer{name: "Node ws", path: "node", files: []string{"testdata/node/node_modules/ws/package.json"},
 			install: "npm ci in interop/testdata/node"}}
-	pythonWebsockets = scriptedPeer{name: "python-websockets", dir: "testdata/python", script: "peer.py",
+	pythonWebsockets = scriptedPeer{name: "python-websockets", dir: "testdata/python", script: "peer.py", closeCall: "await ws.close(code, reason)",
 		peer: outsidePeer{name: "Python websockets", path: "/usr/bin/python3",
 			files: []string{"/usr/lib/python3/dist-packages/websockets/__init__.py"}, install: "Debian package python3-websockets"}}
 	scriptedPeers = []scriptedPeer{nodeWS, pythonWebsockets}
