@@ -218,8 +218,9 @@ func newBrowserPlan(t *testing.T) browserPlan {
 	return p
 }
 
-// browserServer serves the page and every WebSocket the page opens. The
-// WebSocket side is gobwas/ws's frame API, so the test sees the raw bytes.
+// browserServer serves the page and every WebSocket the page opens. Its
+// WebSockets are upgraded by gobwas/ws and framed by internal/wsframe, so
+// the test sees the raw bytes.
 type browserServer struct {
 	plan    browserPlan
 	results chan browserResults

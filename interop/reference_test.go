@@ -12,9 +12,9 @@ import (
 	"github.com/wsreasons/reasons"
 )
 
-// referenceEndpoint is our own server endpoint: gobwas/ws's low-level frame
-// API for the bytes on the wire, and nothing but reasons.Parse and
-// reasons.Format to decide how to answer a Close frame.
+// referenceEndpoint is our own server endpoint: upgraded by gobwas/ws,
+// framed by internal/wsframe, and deciding how to answer a Close frame with
+// nothing but reasons.Parse and reasons.Format.
 type referenceEndpoint struct {
 	conn net.Conn
 	r    io.Reader
