@@ -15,8 +15,8 @@ import (
 // Exit statuses.
 const (
 	exitOK      = 0
-	exitInvalid = 1 // a payload that breaks the rules, or a body that cannot be built
-	exitUsage   = 2 // bad arguments
+	exitInvalid = 1 // a payload that breaks the rules, a body that cannot be built, a probe case judged wrong
+	exitUsage   = 2 // bad arguments, or a probe whose handshake failed
 )
 
 const usage = `wsreason explains WebSocket close codes (RFC 6455 §7.4, IANA registry).

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -39,8 +40,8 @@ type Conn struct {
 // A HandshakeError says why the opening handshake failed.
 type HandshakeError struct {
 	URL string
-	Msg string // what was wrong with the server's answer
-	Err error  // or the error that stopped the handshake
+	Msg string // what was wrong with the server's answer, when Err is nil
+	Err error  // the error that stopped the handshake, if one did
 }
 
 func (e *HandshakeError) Error() string {
@@ -95,7 +96,7 @@ func Dial(ctx context.Context, u string, opts DialOptions) (*Conn, error) {
 
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, hu.String(), nil)
 	if err != nil {
-		return nil, &HandshakeError{URL: u, Msg: "bad request", Err: err}
+		return nil, &HandshakeError{URL: u, Err: err}
 	}
 	for name, values := range opts.Header {
 		if strings.EqualFold(name, "Host") {
@@ -187,7 +188,7 @@ func (c *Conn) ReadReply() Reply {
 		h, payload, err := wsframe.Read(c.rw, maxFrame)
 		switch {
 		case errors.Is(err, wsframe.ErrTooLarge):
-			if _, err := io.CopyN(io.Discard, c.rw, int64(h.Length)); err != nil {
+			if _, err := io.CopyN(io.Discard, c.rw, int64(min(h.Length, math.MaxInt64))); err != nil {
 				return replyOnError(err)
 			}
 		case err != nil:

@@ -71,20 +71,28 @@ func each(dial func(ctx context.Context, url string) (readErr func() error, clos
 	}
 }
 
+// readUntilError reads from a gorilla/websocket or fasthttp/websocket
+// connection (fasthttp's is a fork of gorilla's API) until its read fails,
+// and returns that error: what the close handler gets.
+func readUntilError(c interface {
+	SetReadDeadline(time.Time) error
+	ReadMessage() (int, []byte, error)
+}) error {
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		if _, _, err := c.ReadMessage(); err != nil {
+			return err
+		}
+	}
+}
+
 func Example_gorilla() {
 	each(func(ctx context.Context, url string) (func() error, func(), error) {
 		c, _, err := gorillaws.DefaultDialer.DialContext(ctx, url, nil)
 		if err != nil {
 			return nil, nil, err
 		}
-		return func() error {
-			c.SetReadDeadline(time.Now().Add(5 * time.Second))
-			for {
-				if _, _, err := c.ReadMessage(); err != nil {
-					return err
-				}
-			}
-		}, func() { c.Close() }, nil
+		return func() error { return readUntilError(c) }, func() { c.Close() }, nil
 	})
 	// Output:
 	// /close/1000  done                    Normal
@@ -191,14 +199,7 @@ func Example_fasthttp() {
 		if err != nil {
 			return nil, nil, err
 		}
-		return func() error {
-			c.SetReadDeadline(time.Now().Add(5 * time.Second))
-			for {
-				if _, _, err := c.ReadMessage(); err != nil {
-					return err
-				}
-			}
-		}, func() { c.Close() }, nil
+		return func() error { return readUntilError(c) }, func() { c.Close() }, nil
 	})
 	// Output:
 	// /close/1000  done                    Normal
