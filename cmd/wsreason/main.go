@@ -9,7 +9,8 @@
 //	wsreason -payload HEX          decode a Close frame body
 //	wsreason -frame HEX            decode a whole Close frame
 //	wsreason -format CODE [TEXT]   build a Close frame body
-//	wsreason probe [-json] [-timeout D] [-insecure] [-H 'Name: value']... URL
+//	wsreason probe [-json] [-strict] [-timeout D] [-parallel N] [-insecure]
+//	               [-H 'Name: value']... URL
 //	                               check a live ws:// or wss:// server
 //
 // Add -json for one JSON document instead of text. Exit status: 0 on success,

@@ -9,44 +9,58 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wsreasons/reasons/internal/probe"
+	"github.com/wsreasons/reasons/reasonstest"
 )
 
 const probeUsage = `wsreason probe checks how a live WebSocket server answers Close frames.
 
 Usage:
-  wsreason probe [-json] [-timeout D] [-insecure] [-H 'Name: value']... URL
+  wsreason probe [-json] [-strict] [-timeout D] [-parallel N] [-insecure]
+                 [-H 'Name: value']... URL
 
 URL is ws:// or wss://. For each case the probe opens a fresh connection,
 completes the opening handshake (RFC 6455 §4.1), sends one masked Close frame,
-most of them malformed on purpose, and reads what comes back: the server's
-Close frame, the connection ending without one, or nothing within the
-timeout. A few cases run at a time.
+most of them malformed on purpose, with the frames Autobahn TestSuite sends
+around it, and reads what comes back: the server's Close frame, the
+connection ending without one, or nothing within the timeout. The cases are
+Autobahn TestSuite's close cases (7.1.1-7.13.2) by id, then rows beyond it.
 
-Each case gets a verdict:
+Each case gets two grades. The verdict is RFC 6455's:
   ok         the answer RFC 6455 asks for, as package reasons gives it
-  tolerated  another answer that breaks no rule (Autobahn TestSuite's grader
-             also accepts it), such as 1002 for a reason that is not UTF-8
+  tolerated  another answer that breaks no rule
   wrong      breaks RFC 6455 or the IANA registry: no Close in reply, a valid
              code taken for a protocol error, a reason that is not UTF-8
-             accepted, or no answer within the timeout
+             accepted, a reply that breaks a rule on sending a Close frame
+             (1005/1006/1015, a 1-byte or over-125-byte body, masked,
+             fragmented, RSV bits, a reason that is not UTF-8), a frame that
+             cannot be read, or no answer within the timeout
+The grade is Autobahn's, from the case's expectation: OK, NON-STRICT, FAILED,
+WRONG CODE, UNCLEAN or INFORMATIONAL. Rows beyond Autobahn are graded as the
+Autobahn case they are most like, for information. Each rule a row breaks is
+named in a numbered note below the table; -json carries everything.
 
 Flags:
   -json        print one JSON document instead of text
-  -timeout D   how long to wait for the handshake and for each answer
-               (default 5s)
+  -strict      also exit 1 when an Autobahn case is graded FAILED, WRONG CODE
+               or UNCLEAN
+  -timeout D   how long one case may take, handshake included (default 5s);
+               the whole run takes at most about D × ceil(cases / N) plus one
+               case
+  -parallel N  how many cases run at once (default 4, at most 64)
   -insecure    do not verify a wss:// server's TLS certificate
   -H 'Name: value'
                add a header to the handshake request (repeatable), such as
                an Authorization token, an Origin or a Host
   -h           this help
 
-Exit status: 0 when no case is wrong, 1 when one is, 2 for bad arguments or
-when the handshake fails.
+Exit status: 0 when no case is wrong, 1 when one is (or, with -strict, when
+an Autobahn case fails), 2 for bad arguments or when the handshake fails.
 
 Example:
   wsreason probe ws://127.0.0.1:8080/
@@ -55,11 +69,16 @@ Example:
 // probeOptions are the parsed command line of wsreason probe.
 type probeOptions struct {
 	json     bool
+	strict   bool
 	timeout  time.Duration
+	parallel int
 	insecure bool
 	header   http.Header
 	url      string
 }
+
+// maxParallel bounds -parallel.
+const maxParallel = 64
 
 // runProbe is wsreason probe: it returns the exit status.
 func runProbe(args []string, stdout, stderr io.Writer) int {
@@ -72,23 +91,30 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "wsreason probe: %v\n", err)
 		return exitUsage
 	}
-	results, err := probe.Run(context.Background(), opts.url, probe.DialOptions{
-		Header: opts.header, Insecure: opts.insecure, Timeout: opts.timeout,
-	})
+	ro := []reasonstest.Option{reasonstest.Timeout(opts.timeout), reasonstest.Parallel(opts.parallel)}
+	if opts.insecure {
+		ro = append(ro, reasonstest.Insecure())
+	}
+	for name, values := range opts.header {
+		for _, v := range values {
+			ro = append(ro, reasonstest.Header(name, v))
+		}
+	}
+	rep, err := reasonstest.RunServer(context.Background(), opts.url, ro...)
 	if err != nil {
 		fmt.Fprintf(stderr, "wsreason probe: %v\n", err)
 		return exitUsage
 	}
 	if opts.json {
-		err = writeProbeJSON(stdout, opts, results)
+		err = writeProbeJSON(stdout, opts, rep)
 	} else {
-		err = writeProbeText(stdout, opts, results)
+		err = writeProbeText(stdout, opts, rep)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "wsreason probe: %v\n", err)
 		return exitUsage
 	}
-	if probe.Summarize(results).Wrong > 0 {
+	if s := rep.Summary(); s.Wrong > 0 || opts.strict && s.AutobahnFails > 0 {
 		return exitInvalid
 	}
 	return exitOK
@@ -101,7 +127,9 @@ func parseProbeArgs(args []string) (probeOptions, error) {
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	fs.BoolVar(&opts.json, "json", false, "")
-	fs.DurationVar(&opts.timeout, "timeout", 5*time.Second, "")
+	fs.DurationVar(&opts.timeout, "timeout", reasonstest.DefaultTimeout, "")
+	fs.IntVar(&opts.parallel, "parallel", probe.DefaultParallel, "")
+	fs.BoolVar(&opts.strict, "strict", false, "")
 	fs.BoolVar(&opts.insecure, "insecure", false, "")
 	fs.Func("H", "", func(s string) error { return addHeader(opts.header, s) })
 	var urls []string
@@ -125,6 +153,8 @@ func parseProbeArgs(args []string) (probeOptions, error) {
 		return opts, fmt.Errorf("one URL at a time, got %d: %q", len(urls), urls)
 	case opts.timeout <= 0:
 		return opts, fmt.Errorf("-timeout %v: must be more than 0", opts.timeout)
+	case opts.parallel < 1 || opts.parallel > maxParallel:
+		return opts, fmt.Errorf("-parallel %d: must be from 1 to %d", opts.parallel, maxParallel)
 	}
 	if _, err := probe.ParseURL(urls[0]); err != nil {
 		return opts, err
@@ -154,77 +184,104 @@ func isTokenChar(r rune) bool {
 	return r < 0x7f && r > ' ' && !strings.ContainsRune(`"(),/:;<=>?@[\]{}`, r)
 }
 
-// sentHex writes a Close body in hex, "(empty)" for none.
-func sentHex(p []byte, max int) string {
-	if len(p) == 0 {
-		return "(empty)"
-	}
-	if len(p) > max {
-		return fmt.Sprintf("% x … (%d bytes)", p[:max], len(p))
-	}
-	return fmt.Sprintf("% x", p)
-}
-
-// gotText writes a reply with the reason text it carried, if any.
-func gotText(r probe.Reply) string {
-	s := r.String()
-	if t := r.Text(); t != "" {
-		if len(t) > 24 {
-			t = t[:24] + "…"
-		}
+// gotText writes a reply with the reason text it carried, if any, in at
+// most max columns.
+func gotText(r reasonstest.Result, max int) string {
+	s := r.Got
+	if t := r.GotText; t != "" {
 		s += fmt.Sprintf(" %q", t)
 	}
-	return s
+	return clip(s, max)
 }
 
-func writeProbeText(w io.Writer, opts probeOptions, results []probe.Result) error {
-	fmt.Fprintf(w, "Probing %s with %d Close frames, one connection each (timeout %v).\n\n", opts.url, len(results), opts.timeout)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "VERDICT\tCASE\tSENT\tGOT\tOK IS\tRFC 6455 / IANA REQUIRE")
-	for _, r := range results {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Verdict, r.Case.Name, sentHex(r.Case.Payload, 4),
-			gotText(r.Got), r.Case.Want(), r.Case.Requires())
+// clip shortens s to at most max characters, ending it with … when cut.
+func clip(s string, max int) string {
+	if utf8.RuneCountInString(s) <= max {
+		return s
 	}
-	if err := tw.Flush(); err != nil {
-		return err
+	r := []rune(s)
+	return string(r[:max-1]) + "…"
+}
+
+// The text table's column widths; with the gaps and the note number a row
+// fits 100 columns.
+const (
+	caseWidth = 29
+	gotWidth  = 22
+)
+
+func writeProbeText(w io.Writer, opts probeOptions, rep reasonstest.Report) error {
+	fmt.Fprintf(w, "Probing %s with %d cases, one connection each, %d at a time (timeout %v).\n\n",
+		opts.url, len(rep.Results), opts.parallel, opts.timeout)
+	row := "%-9s  %-6s  %-*s  %-*s  %-5s  %-13s  %s\n"
+	fmt.Fprintf(w, row, "VERDICT", "ID", caseWidth, "CASE", gotWidth, "GOT", "OK IS", "AUTOBAHN", "NOTE")
+	var notes []string
+	for _, r := range rep.Results {
+		id := r.Autobahn
+		if id == "" {
+			id = "-"
+		}
+		note := ""
+		if r.Rule != "" {
+			n := slices.Index(notes, r.Rule)
+			if n < 0 {
+				notes = append(notes, r.Rule)
+				n = len(notes) - 1
+			}
+			note = fmt.Sprintf("[%d]", n+1)
+		}
+		fmt.Fprintf(w, row, r.Verdict, id, caseWidth, clip(r.Case, caseWidth), gotWidth, gotText(r, gotWidth), clip(r.Want, 5), r.Grade, note)
 	}
-	s := probe.Summarize(results)
-	_, err := fmt.Fprintf(w, "\n%d cases: %d ok, %d tolerated, %d wrong.\n", len(results), s.OK, s.Tolerated, s.Wrong)
+	if len(notes) > 0 {
+		fmt.Fprintln(w)
+	}
+	for i, n := range notes {
+		fmt.Fprintf(w, "[%d] %s\n", i+1, n)
+	}
+	s := rep.Summary()
+	_, err := fmt.Fprintf(w, "\n%d cases: %d ok, %d tolerated, %d wrong; Autobahn fails %d of its cases.\n",
+		len(rep.Results), s.OK, s.Tolerated, s.Wrong, s.AutobahnFails)
 	return err
 }
 
 // probeCase is one case in the JSON document.
 type probeCase struct {
-	Case      string `json:"case"`
-	Sent      string `json:"sent"` // the Close body, in hex
-	Requires  string `json:"requires"`
-	Want      string `json:"want"`      // the answer judged ok
-	Tolerated string `json:"tolerated"` // the other answers judged tolerated
-	Got       string `json:"got"`
-	GotText   string `json:"got_text,omitempty"`
-	Verdict   string `json:"verdict"`
+	Case            string `json:"case"`
+	Autobahn        string `json:"autobahn"`      // the Autobahn TestSuite id, "" beyond it
+	AutobahnLike    string `json:"autobahn_like"` // for a row beyond Autobahn, the case graded like it
+	Sent            string `json:"sent"`          // the Close body, in hex
+	Requires        string `json:"requires"`
+	Want            string `json:"want"` // the answer judged ok
+	AutobahnAccepts string `json:"autobahn_accepts"`
+	Got             string `json:"got"`
+	GotText         string `json:"got_text,omitempty"`
+	Verdict         string `json:"verdict"`
+	Rule            string `json:"rule,omitempty"`
+	AutobahnGrade   string `json:"autobahn_grade"`
 }
 
-func writeProbeJSON(w io.Writer, opts probeOptions, results []probe.Result) error {
+func writeProbeJSON(w io.Writer, opts probeOptions, rep reasonstest.Report) error {
 	doc := struct {
 		URL     string      `json:"url"`
 		Timeout string      `json:"timeout"`
 		Cases   []probeCase `json:"cases"`
 		Summary struct {
-			OK        int `json:"ok"`
-			Tolerated int `json:"tolerated"`
-			Wrong     int `json:"wrong"`
+			OK            int `json:"ok"`
+			Tolerated     int `json:"tolerated"`
+			Wrong         int `json:"wrong"`
+			AutobahnFails int `json:"autobahn_fails"`
 		} `json:"summary"`
 	}{URL: opts.url, Timeout: opts.timeout.String()}
-	for _, r := range results {
+	for _, r := range rep.Results {
 		doc.Cases = append(doc.Cases, probeCase{
-			Case: r.Case.Name, Sent: hex.EncodeToString(r.Case.Payload), Requires: r.Case.Requires(),
-			Want: r.Case.Want().String(), Tolerated: r.Case.Tolerates(),
-			Got: r.Got.String(), GotText: r.Got.Text(), Verdict: string(r.Verdict),
+			Case: r.Case, Autobahn: r.Autobahn, AutobahnLike: r.AutobahnLike,
+			Sent: hex.EncodeToString(r.Sent), Requires: r.Requires, Want: r.Want,
+			AutobahnAccepts: r.AutobahnAccepts, Got: r.Got, GotText: r.GotText,
+			Verdict: string(r.Verdict), Rule: r.Rule, AutobahnGrade: string(r.Grade),
 		})
 	}
-	s := probe.Summarize(results)
-	doc.Summary.OK, doc.Summary.Tolerated, doc.Summary.Wrong = s.OK, s.Tolerated, s.Wrong
+	s := rep.Summary()
+	doc.Summary.OK, doc.Summary.Tolerated, doc.Summary.Wrong, doc.Summary.AutobahnFails = s.OK, s.Tolerated, s.Wrong, s.AutobahnFails
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)

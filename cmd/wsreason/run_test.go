@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -12,6 +13,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
+
+	"github.com/wsreasons/reasons/internal/rawserver"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -210,6 +214,8 @@ var cliCases = []cliCase{
 	{"probe bad duration", []string{"probe", "-timeout", "5", "ws://a/"}, 2, "",
 		"wsreason probe: invalid value \"5\" for flag -timeout: parse error (see wsreason probe -h)\n"},
 	{"probe zero timeout", []string{"probe", "ws://a/", "-timeout", "0s"}, 2, "", "wsreason probe: -timeout 0s: must be more than 0\n"},
+	{"probe parallel 0", []string{"probe", "-parallel", "0", "ws://a/"}, 2, "", "wsreason probe: -parallel 0: must be from 1 to 64\n"},
+	{"probe parallel 65", []string{"probe", "-parallel=65", "ws://a/"}, 2, "", "wsreason probe: -parallel 65: must be from 1 to 64\n"},
 	{"probe unknown flag", []string{"probe", "-k", "ws://a/"}, 2, "", "wsreason probe: flag provided but not defined: -k (see wsreason probe -h)\n"},
 }
 
@@ -419,5 +425,66 @@ func TestProbeRefused(t *testing.T) {
 	want := "wsreason probe: handshake with " + url + ": dial tcp " + strings.TrimPrefix(strings.TrimSuffix(url, "/"), "ws://") + ": connect: connection refused\n"
 	if code != 2 || stdout.Len() != 0 || stderr.String() != want {
 		t.Errorf("exit %d, stdout %q, stderr %q; want 2 and %q", code, stdout.String(), stderr.String(), want)
+	}
+}
+
+// TestProbeBadReplies: against a server whose Close frame breaks one rule
+// on sending one, every row is wrong, the note names the rule, the text
+// fits 100 columns, and the exit status is 1.
+func TestProbeBadReplies(t *testing.T) {
+	for _, bad := range rawserver.BadReplies {
+		t.Run(bad.Name, func(t *testing.T) {
+			url := rawserver.Start(t, false, rawserver.Answer(bad.Frame))
+			var stdout, stderr bytes.Buffer
+			code := run([]string{"probe", "-timeout", "2s", url}, strings.NewReader(""), &stdout, &stderr)
+			out := stdout.String()
+			if code != exitInvalid || stderr.Len() != 0 || !strings.Contains(out, "\n47 cases: 0 ok, 0 tolerated, 47 wrong; Autobahn fails ") {
+				t.Errorf("exit %d, stderr %q, stdout:\n%s", code, stderr.String(), out)
+			}
+			if !strings.Contains(out, "\n[1] ") || !strings.Contains(out, "§") {
+				t.Errorf("no note naming the rule:\n%s", out)
+			}
+			for _, line := range strings.Split(out, "\n") {
+				if strings.HasPrefix(line, "[") || strings.HasPrefix(line, "Probing") {
+					continue // notes and the header line may wrap
+				}
+				if n := utf8.RuneCountInString(line); n > 100 {
+					t.Errorf("%d columns: %q", n, line)
+				}
+			}
+		})
+	}
+}
+
+// TestProbeStrict: a server answering every Close with 1000 is never wrong
+// by the RFC on the Autobahn rows that matter here, but Autobahn fails it
+// on invalid codes; -strict makes that exit 1.
+func TestProbeStrict(t *testing.T) {
+	url := rawserver.Start(t, false, rawserver.Answer([]byte{0x88, 0x02, 0x03, 0xe8}))
+	var lax, strict bytes.Buffer
+	laxCode := run([]string{"probe", "-json", "-timeout", "2s", url}, strings.NewReader(""), &lax, io.Discard)
+	strictCode := run([]string{"probe", "-json", "-strict", "-timeout", "2s", url}, strings.NewReader(""), &strict, io.Discard)
+	var doc struct {
+		Cases []struct {
+			Autobahn, Verdict string
+			Grade             string `json:"autobahn_grade"`
+		}
+		Summary struct {
+			Wrong         int
+			AutobahnFails int `json:"autobahn_fails"`
+		}
+	}
+	if err := json.Unmarshal(strict.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	// It accepts the bad UTF-8 reasons, so it is wrong there; -strict adds
+	// the exit on Autobahn's failures.
+	if doc.Summary.AutobahnFails == 0 || laxCode != exitInvalid || strictCode != exitInvalid {
+		t.Errorf("lax exit %d, strict exit %d, summary %+v", laxCode, strictCode, doc.Summary)
+	}
+	for _, c := range doc.Cases {
+		if c.Autobahn == "7.9.2" && c.Grade != "WRONG CODE" {
+			t.Errorf("7.9.2 answered with 1000: %s, want WRONG CODE", c.Grade)
+		}
 	}
 }

@@ -1,233 +1,174 @@
 // Package probe checks how a WebSocket endpoint answers Close frames: the
-// frames to send ([Cases]), the rules that judge each answer ([Case.Judge]),
-// a raw client that sends them exactly as given ([Dial]), and [Run], which
-// sends every case to a server. wsreason probe is Run with a command line;
-// the interop tests run it against every library, and send the same frames
-// to a browser.
+// frames to send ([Cases]), the rules that judge each answer ([Case.Judge]
+// and [Case.Grade]), a raw client that sends them exactly as given ([Dial]),
+// and [Run], which sends every case to a server. Package reasonstest and
+// wsreason probe are Run with a test API and a command line; the interop
+// tests run it against every library, and send the same frames to a
+// browser.
 //
-// Each answer gets one of three verdicts. RFC 6455 binds the receiver of a
-// Close frame to little: it must answer with a Close frame (§5.5.1), must
-// fail the connection on a reason that is not UTF-8 (§8.1), and may not treat
-// a code the RFC or the IANA registry defines as an error. Breaking one of
-// those is [Wrong]. Most other rules (the 125-byte limit, which codes may be
-// sent) bind the sender, and the RFC leaves the receiver's answer open;
+// Each answer gets two grades. The first is RFC 6455's, one of three
+// verdicts. The receiver of a Close frame is bound to little: it must answer
+// with a Close frame (§5.5.1), must fail the connection on a reason that is
+// not UTF-8 (§8.1), and may not treat a code the RFC or the IANA registry
+// defines as an error. Its answer is itself a Close frame, so it is bound by
+// every rule on sending one too: no 1005, 1006 or 1015 (§7.4.1), no 1-byte
+// body (§5.5.1), at most 125 bytes and no fragments (§5.5), no mask from a
+// server (§5.1), no RSV bits without an extension (§5.2), a UTF-8 reason
+// (§5.5.1). Breaking one of those is [Wrong]. Most rules on the frames the
+// probe sends bind the sender, and the RFC leaves the receiver's answer open;
 // package reasons answers them as Autobahn TestSuite expects, and that answer
 // is [OK]. Any other answer that breaks no requirement is [Tolerated].
+//
+// The second is the grade Autobahn TestSuite's grader gives the same answer
+// ([Grade]), from the expectation Autobahn writes for the case; see
+// [Expectation].
 package probe
 
 import (
-	"bytes"
 	"encoding/binary"
-	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/wsreasons/reasons"
+	"github.com/wsreasons/reasons/internal/wsframe"
 )
 
-// Case is one Close frame body to send.
+// Case is one Close frame body to send, with the frames around it.
 type Case struct {
-	Name    string
-	Payload []byte
+	Name string
+	// Autobahn is the id of the Autobahn TestSuite case this row is, such
+	// as "7.9.1", or "" for a row beyond Autobahn.
+	Autobahn string
+	Payload  []byte // the body of the Close frame
+	// Before and After are frames sent right before and right after the
+	// Close frame, as Autobahn's 7.1.x cases send them.
+	Before, After []Frame
 	// AfterClose asks whether the server, once it has answered, closes
 	// the TCP connection, as RFC 6455 §7.1.1 asks it to.
 	AfterClose bool
+	// Expect is what Autobahn's grader expects; for a row beyond Autobahn,
+	// the expectation of the Autobahn case it is most like.
+	Expect Expectation
+}
+
+// Frame is a frame the probe sends besides the Close frame. Every frame is
+// masked, as a client's must be.
+type Frame struct {
+	Op      wsframe.Opcode
+	More    bool // FIN clear: more fragments of this message follow
+	Payload []byte
 }
 
 func body(code int, text string) []byte {
 	return append(binary.BigEndian.AppendUint16(nil, uint16(code)), text...)
 }
 
-// Cases returns the Close frame bodies every endpoint is tested with, in a
-// fixed order. Most of them are malformed.
-func Cases() []Case {
-	return []Case{
-		{Name: "empty body"},
-		{Name: "1000 alone", Payload: body(1000, "")},
-		{Name: "1000 with reason", Payload: body(1000, "bye")},
-		{Name: "1000 with 123-byte reason", Payload: body(1000, strings.Repeat("r", reasons.MaxTextLen))},
-		{Name: "1012 (IANA)", Payload: body(1012, "")},
-		{Name: "1013 (IANA)", Payload: body(1013, "")},
-		{Name: "1014 (IANA)", Payload: body(1014, "")},
-		{Name: "3000 (registered)", Payload: body(3000, "")},
-		{Name: "4999 (private)", Payload: body(4999, "")},
-		{Name: "1-byte body", Payload: []byte{0x03}},
-		{Name: "126-byte body", Payload: body(1000, strings.Repeat("x", 124))},
-		{Name: "code 0", Payload: body(0, "")},
-		{Name: "code 999", Payload: body(999, "")},
-		{Name: "code 1004", Payload: body(1004, "")},
-		{Name: "code 1005", Payload: body(1005, "")},
-		{Name: "code 1006", Payload: body(1006, "")},
-		{Name: "code 1015", Payload: body(1015, "")},
-		{Name: "code 1016", Payload: body(1016, "")},
-		{Name: "code 2999", Payload: body(2999, "")},
-		{Name: "code 5000", Payload: body(5000, "")},
-		{Name: "code 65535", Payload: body(65535, "")},
-		{Name: "UTF-8: lone continuation byte", Payload: body(1000, "ok\x80")},
-		{Name: "UTF-8: overlong '/'", Payload: body(1000, "\xc0\xaf")},
-		{Name: "UTF-8: surrogate U+D800", Payload: body(1000, "\xed\xa0\x80")},
-		{Name: "UTF-8: above U+10FFFF", Payload: body(1000, "\xf4\x90\x80\x80")},
-		{Name: "UTF-8: truncated sequence", Payload: body(1000, "ok\xe2\x82")},
-		{Name: "UTF-8: byte 0xff", Payload: body(1000, "\xff")},
-		{Name: "TCP closed after 1000", Payload: body(1000, ""), AfterClose: true},
-	}
-}
+// hello is the text message of Autobahn's 7.1.x cases.
+const hello = "Hello World!"
 
-// Reply is what an endpoint did after it received a Close frame.
-type Reply struct {
-	Dropped  bool   // the connection ended with no Close frame
-	TimedOut bool   // nothing came back within the timeout
-	Body     []byte // the body of the Close frame it sent, when it sent one
-	// KeptOpen says that, for a Case with AfterClose, the server kept the
-	// TCP connection open after its Close frame until the timeout.
-	KeptOpen bool
-}
+func text(s string) Frame { return Frame{Op: wsframe.OpText, Payload: []byte(s)} }
 
-// Close is the Reply of a Close frame with body.
-func Close(body []byte) Reply { return Reply{Body: body} }
-
-// Dropped is the Reply of a connection that ended without a Close frame.
-var Dropped = Reply{Dropped: true}
-
-// TimedOut is the Reply of a server that neither answered nor ended the
-// connection within the timeout.
-var TimedOut = Reply{TimedOut: true}
-
-// String names r as the interop tables do: the code of the Close frame,
-// "empty" for one without a body, "dropped" for no Close frame at all,
-// "timed out" for no answer.
-func (r Reply) String() string {
-	var s string
-	switch {
-	case r.TimedOut:
-		return "timed out"
-	case r.Dropped:
-		return "dropped"
-	case len(r.Body) == 0:
-		s = "empty"
-	case len(r.Body) == 1:
-		s = fmt.Sprintf("1-byte body %#x", r.Body[0])
-	default:
-		s = strconv.Itoa(int(r.code()))
-	}
-	if r.KeptOpen {
-		s += ", TCP kept open"
-	}
-	return s
-}
-
-// Text is the reason text of the Close frame r, if it has one.
-func (r Reply) Text() string {
-	if r.Dropped || r.TimedOut || len(r.Body) < 2 {
-		return ""
-	}
-	return string(r.Body[2:])
-}
-
-// code is the code of a Close frame body of two bytes or more.
-func (r Reply) code() reasons.Reason {
-	return reasons.Reason(binary.BigEndian.Uint16(r.Body))
-}
-
-// Verdict judges a Reply.
-type Verdict string
-
-// The three verdicts.
-const (
-	OK        Verdict = "ok"        // the answer package reasons gives
-	Tolerated Verdict = "tolerated" // another answer that breaks no requirement
-	Wrong     Verdict = "wrong"     // breaks a requirement of RFC 6455 or the IANA registry
+// The expectations Autobahn's §7 cases write, by kind.
+var (
+	// normalClose: a clean close answered with 1000 or an empty Close
+	// (7.1.x, 7.3.1, 7.3.3-7.3.5).
+	normalClose = Expectation{Codes: []reasons.Reason{reasons.Normal}, RequireClean: true}
+	// protocolError: 1002, an empty Close, or a dropped connection (7.3.2,
+	// 7.3.6, 7.9.x).
+	protocolError = Expectation{Codes: []reasons.Reason{reasons.ProtocolError}}
+	// badReason: 1002 or 1007, an empty Close, or a dropped connection
+	// (7.5.1).
+	badReason = Expectation{Codes: []reasons.Reason{reasons.ProtocolError, reasons.InconsistentData}}
 )
 
-// Want is the Reply package reasons gives to c: the echo of a valid code
-// (an empty body for an empty one), or the code [reasons.Parse] names for a
-// malformed body.
+// validCode is the expectation of 7.7.x: a clean close answered with 1000,
+// the same code, or an empty Close.
+func validCode(code reasons.Reason) Expectation {
+	return Expectation{Codes: []reasons.Reason{reasons.Normal, code}, RequireClean: true}
+}
+
+// undefined is the expectation of 7.13.x, which Autobahn grades
+// INFORMATIONAL whatever happens.
+var undefined = Expectation{Informational: true}
+
+// Cases returns the cases every endpoint is tested with, in a fixed order:
+// Autobahn TestSuite's close cases (§7 of its suite) by id, then the rows
+// that go beyond it. Most of the Close frames are malformed.
+func Cases() []Case {
+	cases := []Case{
+		{Name: "text, then Close", Autobahn: "7.1.1", Payload: body(1000, ""),
+			Before: []Frame{text(hello)}, Expect: Expectation{OK: []Event{textEvent(hello)}, Codes: normalClose.Codes, RequireClean: true}},
+		{Name: "two Close frames", Autobahn: "7.1.2", Payload: body(1000, ""),
+			After: []Frame{{Op: wsframe.OpClose}}, Expect: normalClose},
+		{Name: "ping after Close", Autobahn: "7.1.3", Payload: body(1000, ""),
+			After: []Frame{{Op: wsframe.OpPing}}, Expect: normalClose},
+		{Name: "text after Close", Autobahn: "7.1.4", Payload: body(1000, ""),
+			After: []Frame{text(hello)}, Expect: normalClose},
+		{Name: "Close between fragments", Autobahn: "7.1.5", Payload: body(1000, ""),
+			Before: []Frame{{Op: wsframe.OpText, More: true, Payload: []byte("fragment1")}},
+			After:  []Frame{{Op: wsframe.OpContinuation, Payload: []byte("fragment2")}}, Expect: normalClose},
+		{Name: "256 KiB, Close, ping", Autobahn: "7.1.6", Payload: body(1000, ""),
+			Before: []Frame{text(strings.Repeat("BAsd7&jh23", 256<<10/10+1)[:256<<10]), text(hello)},
+			After:  []Frame{{Op: wsframe.OpPing}},
+			Expect: Expectation{OK: []Event{textEvent(hello)}, NonStrict: []Event{}, Codes: normalClose.Codes, RequireClean: true, Informational: true}},
+
+		{Name: "empty body", Autobahn: "7.3.1", Expect: normalClose},
+		{Name: "1-byte body", Autobahn: "7.3.2", Payload: []byte{0x03}, Expect: protocolError},
+		{Name: "1000 alone", Autobahn: "7.3.3", Payload: body(1000, ""), Expect: normalClose},
+		{Name: "1000 with reason", Autobahn: "7.3.4", Payload: body(1000, "bye"), Expect: normalClose},
+		{Name: "1000 with 123-byte reason", Autobahn: "7.3.5", Payload: body(1000, strings.Repeat("r", reasons.MaxTextLen)), Expect: normalClose},
+		{Name: "126-byte body", Autobahn: "7.3.6", Payload: body(1000, strings.Repeat("x", 124)), Expect: protocolError},
+
+		// Autobahn's 7.5.1 reason: valid UTF-8, then a UTF-16 surrogate.
+		{Name: "UTF-8: surrogate U+D800", Autobahn: "7.5.1", Payload: body(1000, "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80edited"), Expect: badReason},
+	}
+	for i, code := range []int{1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999} {
+		cases = append(cases, Case{Name: "valid code " + strconv.Itoa(code), Autobahn: "7.7." + strconv.Itoa(i+1),
+			Payload: body(code, ""), Expect: validCode(reasons.Reason(code))})
+	}
+	for i, code := range []int{0, 999, 1004, 1005, 1006, 1016, 1100, 2000, 2999} {
+		cases = append(cases, Case{Name: "code " + strconv.Itoa(code), Autobahn: "7.9." + strconv.Itoa(i+1),
+			Payload: body(code, ""), Expect: protocolError})
+	}
+	cases = append(cases,
+		Case{Name: "code 5000", Autobahn: "7.13.1", Payload: body(5000, ""), Expect: undefined},
+		Case{Name: "code 65535", Autobahn: "7.13.2", Payload: body(65535, ""), Expect: undefined},
+
+		// Beyond Autobahn, graded as the Autobahn case each is most like.
+		Case{Name: "1012 (IANA)", Payload: body(1012, ""), Expect: like("7.7.x", validCode(reasons.ServiceRestart))},
+		Case{Name: "1013 (IANA)", Payload: body(1013, ""), Expect: like("7.7.x", validCode(reasons.TryAgainLater))},
+		Case{Name: "1014 (IANA)", Payload: body(1014, ""), Expect: like("7.7.x", validCode(reasons.BadGateway))},
+		Case{Name: "code 1015", Payload: body(1015, ""), Expect: like("7.9.x", protocolError)},
+		Case{Name: "UTF-8: lone continuation byte", Payload: body(1000, "ok\x80"), Expect: like("7.5.1", badReason)},
+		Case{Name: "UTF-8: overlong '/'", Payload: body(1000, "\xc0\xaf"), Expect: like("7.5.1", badReason)},
+		Case{Name: "UTF-8: above U+10FFFF", Payload: body(1000, "\xf4\x90\x80\x80"), Expect: like("7.5.1", badReason)},
+		Case{Name: "UTF-8: truncated sequence", Payload: body(1000, "ok\xe2\x82"), Expect: like("7.5.1", badReason)},
+		Case{Name: "UTF-8: byte 0xff", Payload: body(1000, "\xff"), Expect: like("7.5.1", badReason)},
+		Case{Name: "TCP closed after 1000", Payload: body(1000, ""), AfterClose: true, Expect: like("7.3.3", normalClose)},
+	)
+	return cases
+}
+
+func like(id string, e Expectation) Expectation {
+	e.Like = id
+	return e
+}
+
+// Frames returns the frames of c in the order they are sent: Before, the
+// Close frame, After.
+func (c Case) Frames() []Frame {
+	frames := append([]Frame{}, c.Before...)
+	frames = append(frames, Frame{Op: wsframe.OpClose, Payload: c.Payload})
+	return append(frames, c.After...)
+}
+
+// Want is the Close frame package reasons answers c with: the echo of a
+// valid code (an empty body for an empty one), or the code [reasons.Parse]
+// names for a malformed body.
 func (c Case) Want() Reply {
 	r, _, _ := reasons.Parse(c.Payload)
 	if r == reasons.NoStatus {
 		return Close([]byte{})
 	}
 	return Close(binary.BigEndian.AppendUint16(nil, uint16(r)))
-}
-
-// Requires says in a few words what RFC 6455 or the IANA registry requires
-// of the endpoint that receives c, and where.
-func (c Case) Requires() string {
-	r, _, err := reasons.Parse(c.Payload)
-	n := len(c.Payload)
-	switch {
-	case c.AfterClose:
-		return "a Close, then the server closes TCP (§7.1.1, should)"
-	case err == nil && n == 0:
-		return "a Close (§5.5.1)"
-	case err == nil && r.Range() == reasons.RangeProtocol:
-		return "a Close, not a protocol error (§5.5.1, §7.4.1, IANA)"
-	case err == nil:
-		return "a Close, not a protocol error (§5.5.1, §7.4.2)"
-	case errors.Is(err, reasons.ErrInvalidUTF8):
-		return "fail the connection, not echo (§8.1)"
-	case n == 1:
-		return "nothing: §5.5.1 binds the sender"
-	case n > reasons.MaxPayloadLen:
-		return "nothing: §5.5 binds the sender"
-	}
-	switch code := reasons.Reason(binary.BigEndian.Uint16(c.Payload)); {
-	case code.Reserved():
-		return "nothing: §7.4.1 binds the sender"
-	case code.Range() == reasons.RangeOutside:
-		return "nothing: the RFC is silent"
-	}
-	return "nothing: §7.4.2 binds the sender"
-}
-
-// Tolerates lists, for the table, the other answers to c that Autobahn
-// TestSuite accepts besides [Case.Want].
-func (c Case) Tolerates() string {
-	_, _, err := reasons.Parse(c.Payload)
-	switch {
-	case c.AfterClose:
-		return "TCP kept open, 1000, empty"
-	case err == nil && len(c.Payload) == 0:
-		return "any Close"
-	case err == nil:
-		return "1000, empty"
-	case errors.Is(err, reasons.ErrInvalidUTF8):
-		return "1002, dropped"
-	}
-	return "dropped"
-}
-
-// Judge gives the verdict on got as the answer to c. A server that
-// neither answers nor ends the connection within the timeout is wrong; one
-// that keeps the TCP connection open after the closing handshake is at best
-// tolerated, since §7.1.1 only says it should close it.
-func (c Case) Judge(got Reply) Verdict {
-	if got.TimedOut {
-		return Wrong
-	}
-	v := c.judgeClose(got)
-	if got.KeptOpen && v == OK {
-		v = Tolerated
-	}
-	return v
-}
-
-// judgeClose judges the Close frame, or its absence, alone.
-func (c Case) judgeClose(got Reply) Verdict {
-	got.KeptOpen = false
-	if got.String() == c.Want().String() {
-		return OK
-	}
-	_, _, err := reasons.Parse(c.Payload)
-	switch {
-	case err == nil && got.Dropped:
-		return Wrong // no Close in reply (§5.5.1)
-	case err == nil && len(c.Payload) > 0 && len(got.Body) >= 2 && got.code() == reasons.ProtocolError:
-		return Wrong // a valid code taken for a protocol error
-	case errors.Is(err, reasons.ErrInvalidUTF8) && !got.Dropped &&
-		(len(got.Body) < 2 || got.code() == reasons.Normal || bytes.Equal(got.Body[:2], c.Payload[:2])):
-		return Wrong // accepted instead of failing (§8.1)
-	}
-	return Tolerated
 }

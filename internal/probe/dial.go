@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -52,6 +51,9 @@ func (e *HandshakeError) Error() string {
 }
 
 func (e *HandshakeError) Unwrap() error { return e.Err }
+
+// maxHeaderBytes bounds the handshake response's header.
+const maxHeaderBytes = 64 << 10
 
 // acceptGUID is the GUID of RFC 6455 §1.3 that the server appends to the
 // client's key to prove it speaks WebSocket.
@@ -118,11 +120,12 @@ func Dial(ctx context.Context, u string, opts DialOptions) (*Conn, error) {
 			tcp = c
 			return c, err
 		},
-		TLSClientConfig:       &tls.Config{InsecureSkipVerify: opts.Insecure},
-		TLSNextProto:          map[string]func(string, *tls.Conn) http.RoundTripper{}, // HTTP/1.1 only
-		TLSHandshakeTimeout:   opts.Timeout,
-		ResponseHeaderTimeout: opts.Timeout,
-		DisableKeepAlives:     true,
+		TLSClientConfig:        &tls.Config{InsecureSkipVerify: opts.Insecure},
+		TLSNextProto:           map[string]func(string, *tls.Conn) http.RoundTripper{}, // HTTP/1.1 only
+		TLSHandshakeTimeout:    opts.Timeout,
+		ResponseHeaderTimeout:  opts.Timeout,
+		MaxResponseHeaderBytes: maxHeaderBytes,
+		DisableKeepAlives:      true,
 	}
 	client := &http.Client{
 		Transport:     transport,
@@ -139,6 +142,9 @@ func Dial(ctx context.Context, u string, opts DialOptions) (*Conn, error) {
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		line, _ := bufio.NewReader(io.LimitReader(resp.Body, 200)).ReadString('\n')
 		msg := fmt.Sprintf("the server answered %s, not 101 Switching Protocols", resp.Status)
+		if loc := resp.Header.Get("Location"); loc != "" {
+			msg += fmt.Sprintf(" (redirect to %q, which the probe does not follow)", loc)
+		}
 		if line = strings.TrimSpace(line); line != "" {
 			msg += fmt.Sprintf(" (body: %q)", line)
 		}
@@ -169,10 +175,19 @@ func unwrapURLError(err error) error {
 
 // WriteClose sends a masked Close frame carrying payload as it is.
 func (c *Conn) WriteClose(payload []byte) error {
-	var mask [4]byte
-	rand.Read(mask[:])
+	return c.WriteFrames([]Frame{{Op: wsframe.OpClose, Payload: payload}})
+}
+
+// WriteFrames sends frames, each masked with a fresh key, in one write.
+func (c *Conn) WriteFrames(frames []Frame) error {
+	var b []byte
+	for _, f := range frames {
+		h := wsframe.Header{Fin: !f.More, Opcode: f.Op, Masked: true}
+		rand.Read(h.Mask[:])
+		b = wsframe.AppendFrame(b, h, f.Payload)
+	}
 	c.tcp.SetWriteDeadline(time.Now().Add(c.timeout))
-	_, err := c.rw.Write(wsframe.Append(nil, wsframe.OpClose, payload, &mask))
+	_, err := c.rw.Write(b)
 	return err
 }
 
@@ -180,38 +195,96 @@ func (c *Conn) WriteClose(payload []byte) error {
 // ones.
 const maxFrame = 1 << 16
 
-// ReadReply reads frames, skipping any that are not Close, until the
-// server's Close frame, the end of the connection, or the timeout.
+// ReadReply reads frames until the server's Close frame, the end of the
+// connection, or the timeout. It records the messages, pings and pongs
+// that come before the Close frame, and the first rule a frame header
+// breaks.
 func (c *Conn) ReadReply() Reply {
-	c.tcp.SetReadDeadline(time.Now().Add(c.timeout))
+	return c.ReadReplyBy(time.Now().Add(c.timeout))
+}
+
+// ReadReplyBy is ReadReply with a deadline instead of the timeout.
+func (c *Conn) ReadReplyBy(deadline time.Time) Reply {
+	c.tcp.SetReadDeadline(deadline)
+	var (
+		r   Reply
+		msg *Event // the message whose fragments are coming in
+	)
+	record := func(e Event) {
+		if len(r.Events) < MaxEvents {
+			r.Events = append(r.Events, e)
+		}
+	}
 	for {
 		h, payload, err := wsframe.Read(c.rw, maxFrame)
 		switch {
+		case errors.Is(err, wsframe.ErrBadLength):
+			r.Broken = "a 64-bit payload length with its most significant bit set (§5.2)"
+			return r
+		case errors.Is(err, wsframe.ErrTooLarge) && h.Opcode.Control():
+			r.Broken = fmt.Sprintf("a %s frame of %d bytes: a control frame carries at most 125 (§5.5)", h.Opcode, h.Length)
+			return r
 		case errors.Is(err, wsframe.ErrTooLarge):
-			if _, err := io.CopyN(io.Discard, c.rw, int64(min(h.Length, math.MaxInt64))); err != nil {
-				return replyOnError(err)
+			if _, err := io.CopyN(io.Discard, c.rw, int64(h.Length)); err != nil {
+				return r.ended(err)
 			}
 		case err != nil:
-			return replyOnError(err)
-		case h.Opcode == wsframe.OpClose:
-			return Close(payload)
+			return r.ended(err)
+		}
+		if h.Opcode == wsframe.OpClose {
+			r.Body = payload
+			r.Masked, r.RSV, r.FINClear = h.Masked, h.Rsv, !h.Fin
+			if r.Body == nil {
+				r.Body = []byte{}
+			}
+			return r
+		}
+		r.Frames++
+		if rule := headerRule(h); rule != "" && r.FrameRule == "" {
+			r.FrameRule = fmt.Sprintf("a %s frame before the Close: %s", h.Opcode, rule)
+		}
+		data := string(payload[:min(len(payload), 125)])
+		switch h.Opcode {
+		case wsframe.OpText, wsframe.OpBinary:
+			msg = &Event{Op: h.Opcode, Len: int(h.Length), Data: data}
+		case wsframe.OpContinuation:
+			if msg == nil {
+				msg = &Event{Op: h.Opcode}
+			}
+			msg.Len += int(h.Length)
+			msg.Data += data[:min(len(data), 125-len(msg.Data))]
+		default:
+			record(Event{Op: h.Opcode, Len: int(h.Length), Data: data})
+			continue
+		}
+		if h.Fin && msg != nil {
+			record(*msg)
+			msg = nil
 		}
 	}
+}
+
+// ended is r for a read that failed with err: timed out or dropped.
+func (r Reply) ended(err error) Reply {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		r.TimedOut = true
+	} else {
+		r.Dropped = true
+	}
+	return r
 }
 
 // AwaitTCPClose tells whether the server closes the connection within the
 // timeout, as RFC 6455 §7.1.1 asks of a server after the closing handshake.
 func (c *Conn) AwaitTCPClose() bool {
-	c.tcp.SetReadDeadline(time.Now().Add(c.timeout))
-	_, err := io.Copy(io.Discard, c.rw)
-	return !errors.Is(err, os.ErrDeadlineExceeded)
+	return c.AwaitTCPCloseBy(time.Now().Add(c.timeout))
 }
 
-func replyOnError(err error) Reply {
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		return TimedOut
-	}
-	return Dropped
+// AwaitTCPCloseBy is AwaitTCPClose with a deadline instead of the timeout.
+func (c *Conn) AwaitTCPCloseBy(deadline time.Time) bool {
+	c.tcp.SetReadDeadline(deadline)
+	_, err := io.Copy(io.Discard, c.rw)
+	return !errors.Is(err, os.ErrDeadlineExceeded)
 }
 
 // Close closes the connection.

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsreasons/reasons/internal/rawserver"
 	"github.com/wsreasons/reasons/internal/wsframe"
 )
 
@@ -22,37 +23,17 @@ import (
 
 const testTimeout = 2 * time.Second
 
-// wsServer upgrades every request by hand and hands the connection to
-// serve, which runs until it returns or the test ends.
 func wsServer(t *testing.T, tls bool, serve func(conn net.Conn, br *bufio.Reader)) string {
 	t.Helper()
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		conn, brw, err := http.NewResponseController(w).Hijack()
-		if err != nil {
-			return
-		}
-		defer conn.Close()
-		fmt.Fprintf(conn, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
-			AcceptKey(r.Header.Get("Sec-WebSocket-Key")))
-		conn.SetDeadline(time.Now().Add(2 * testTimeout))
-		serve(conn, brw.Reader)
-	})
-	var srv *httptest.Server
-	if tls {
-		srv = httptest.NewTLSServer(h)
-	} else {
-		srv = httptest.NewServer(h)
-	}
-	t.Cleanup(srv.Close)
-	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/"
+	return rawserver.Start(t, tls, serve)
 }
 
 // echoServer sends a text frame, then echoes the first two bytes of the
 // client's Close frame, whatever they are, and closes the connection.
 func echoServer(conn net.Conn, br *bufio.Reader) {
 	conn.Write(wsframe.Append(nil, wsframe.OpText, []byte("hello first"), nil))
-	h, p, err := wsframe.Read(br, 1<<16)
-	if err != nil || h.Opcode != wsframe.OpClose {
+	p := rawserver.AwaitClose(br)
+	if p == nil {
 		return
 	}
 	conn.Write(wsframe.Append(nil, wsframe.OpClose, p[:min(len(p), 2)], nil))
@@ -61,31 +42,54 @@ func echoServer(conn net.Conn, br *bufio.Reader) {
 func TestRunEchoServer(t *testing.T) {
 	for _, tls := range []bool{false, true} {
 		url := wsServer(t, tls, echoServer)
-		results, err := Run(context.Background(), url, DialOptions{Timeout: testTimeout, Insecure: tls})
+		results, err := Run(context.Background(), url, Options{DialOptions: DialOptions{Timeout: testTimeout, Insecure: tls}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(results) != len(Cases()) {
 			t.Fatalf("%d results for %d cases", len(results), len(Cases()))
 		}
-		want := map[string]string{ // what an echoing server answers, and its verdict
-			"empty body":            "empty ok",
-			"1000 alone":            "1000 ok",
-			"1014 (IANA)":           "1014 ok",
-			"1-byte body":           "1-byte body 0x3 tolerated",
-			"code 1005":             "1005 tolerated",
-			"UTF-8: byte 0xff":      "1000 wrong",
-			"TCP closed after 1000": "1000 ok",
+		want := map[string]string{ // what an echoing server answers, its verdict and grade
+			"empty body":            "text(11) then empty ok FAILED",
+			"1000 alone":            "text(11) then 1000 ok FAILED",
+			"1014 (IANA)":           "text(11) then 1014 ok FAILED",
+			"1-byte body":           "text(11) then 1-byte body 0x3 wrong FAILED",
+			"code 1004":             "text(11) then 1004 tolerated WRONG CODE",
+			"code 1005":             "text(11) then 1005 wrong WRONG CODE",
+			"UTF-8: byte 0xff":      "text(11) then 1000 wrong WRONG CODE",
+			"TCP closed after 1000": "text(11) then 1000 ok FAILED",
+			"code 5000":             "text(11) then 5000 tolerated INFORMATIONAL",
 		}
 		for _, r := range results {
-			if w, ok := want[r.Case.Name]; ok && fmt.Sprintf("%s %s", r.Got, r.Verdict) != w {
-				t.Errorf("tls %v, %s: got %s %s, want %s", tls, r.Case.Name, r.Got, r.Verdict, w)
+			if w, ok := want[r.Case.Name]; ok && fmt.Sprintf("%s %s %s", r.Got, r.Verdict, r.Grade) != w {
+				t.Errorf("tls %v, %s: got %s %s %s, want %s", tls, r.Case.Name, r.Got, r.Verdict, r.Grade, w)
 			}
 		}
 		s := Summarize(results)
-		if s.OK+s.Tolerated+s.Wrong != len(results) || s.Wrong != 6 {
-			t.Errorf("summary %+v, want 6 wrong (the bad UTF-8 cases) of %d", s, len(results))
+		// Wrong: the six bad UTF-8 cases and the 1-byte body, echoed, and
+		// the codes 1005, 1006 and 1015, echoed.
+		if s.OK+s.Tolerated+s.Wrong != len(results) || s.Wrong != 10 {
+			t.Errorf("summary %+v, want 10 wrong of %d", s, len(results))
 		}
+	}
+}
+
+// TestRunBadReplies runs every case against servers whose Close frame each
+// break one rule on sending one: every row is wrong and names the rule.
+func TestRunBadReplies(t *testing.T) {
+	for _, bad := range rawserver.BadReplies {
+		t.Run(bad.Name, func(t *testing.T) {
+			url := wsServer(t, false, rawserver.Answer(bad.Frame))
+			results, err := Run(context.Background(), url, Options{DialOptions: DialOptions{Timeout: testTimeout}, Parallel: 8})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range results {
+				if r.Verdict != Wrong || !strings.Contains(r.Rule, "§5") && !strings.Contains(r.Rule, "§7.4.1") {
+					t.Errorf("%s: %s judged %s (%s), want wrong with its rule", r.Case.Name, r.Got, r.Verdict, r.Rule)
+				}
+			}
+		})
 	}
 }
 
@@ -101,11 +105,19 @@ func TestRunCaseReplies(t *testing.T) {
 		{"keeps TCP open", func(conn net.Conn, br *bufio.Reader) {
 			echoServer(conn, br)
 			time.Sleep(testTimeout + time.Second)
-		}, "1000, TCP kept open"},
+		}, "text(11) then 1000, TCP kept open"},
 		{"skips a frame too large to keep", func(conn net.Conn, br *bufio.Reader) {
 			conn.Write(wsframe.Append(nil, wsframe.OpBinary, make([]byte, maxFrame+1), nil))
 			echoServer(conn, br)
-		}, "1000"},
+		}, "binary(65537) text(11) then 1000"},
+		{"a masked Close", func(conn net.Conn, br *bufio.Reader) {
+			rawserver.AwaitClose(br)
+			conn.Write(wsframe.Append(nil, wsframe.OpClose, []byte{0x03, 0xe8}, &[4]byte{1, 2, 3, 4}))
+		}, "1000, masked"},
+		{"a Close of 70000 bytes", func(conn net.Conn, br *bufio.Reader) {
+			rawserver.AwaitClose(br)
+			conn.Write(wsframe.Append(nil, wsframe.OpClose, make([]byte, 70000), nil))
+		}, "bad frame: a 0x8 (Close) frame of 70000 bytes: a control frame carries at most 125 (§5.5)"},
 	}
 	for _, tc := range tests {
 		url := wsServer(t, false, tc.serve)
@@ -117,6 +129,31 @@ func TestRunCaseReplies(t *testing.T) {
 		if d := time.Since(start); d > time.Second {
 			t.Errorf("%s: took %v with a 300ms timeout", tc.name, d)
 		}
+	}
+}
+
+// TestRunCaseStreaming: a server that streams data frames and never sends
+// a Close ends the case within its timeout, as timed out, with the frames
+// counted and only the first few kept.
+func TestRunCaseStreaming(t *testing.T) {
+	url := wsServer(t, false, func(conn net.Conn, br *bufio.Reader) {
+		frame := wsframe.Append(nil, wsframe.OpBinary, make([]byte, 1024), nil)
+		for end := time.Now().Add(testTimeout); time.Now().Before(end); {
+			if _, err := conn.Write(frame); err != nil {
+				return
+			}
+		}
+	})
+	start := time.Now()
+	got, err := RunCase(context.Background(), url, Cases()[0], DialOptions{Timeout: 300 * time.Millisecond})
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("took %v with a 300ms timeout", d)
+	}
+	if err != nil || !got.TimedOut || len(got.Events) != MaxEvents || got.Frames <= MaxEvents {
+		t.Errorf("%v, %v: want timed out after more than %d frames", got, err, MaxEvents)
+	}
+	if j := Cases()[0].Judge(got); j.Verdict != Wrong || !strings.Contains(j.Rule, "timeout") {
+		t.Errorf("judged %+v", j)
 	}
 }
 
@@ -160,10 +197,22 @@ func TestDialErrors(t *testing.T) {
 	selfSigned.StartTLS()
 	t.Cleanup(selfSigned.Close)
 
+	redirect := httptest.NewServer(http.RedirectHandler("ws://127.0.0.1:1/elsewhere", http.StatusFound))
+	t.Cleanup(redirect.Close)
+	bigHeader := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for i := range 200 {
+			w.Header().Set(fmt.Sprintf("X-Filler-%d", i), strings.Repeat("f", 4000))
+		}
+		w.WriteHeader(http.StatusSwitchingProtocols)
+	}))
+	t.Cleanup(bigHeader.Close)
+
 	tests := []struct {
 		name, url string
 		want      []string
 	}{
+		{"redirect", "ws" + strings.TrimPrefix(redirect.URL, "http"), []string{"302 Found", `redirect to "ws://127.0.0.1:1/elsewhere"`}},
+		{"800 kB of headers", "ws" + strings.TrimPrefix(bigHeader.URL, "http"), []string{"headers exceeded"}},
 		{"403", status(403, "no token"), []string{"403 Forbidden", `"no token"`}},
 		{"not WebSocket", status(200, "hello, world"), []string{"200 OK, not 101", "hello, world"}},
 		{"bad accept key", "ws" + strings.TrimPrefix(badAccept.URL, "http"), []string{"bad Sec-WebSocket-Accept", "§4.2.2"}},

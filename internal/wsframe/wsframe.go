@@ -79,6 +79,9 @@ func Decode(b []byte) (h Header, payload, rest []byte, err error) {
 		n, i, h.LengthForm = binary.BigEndian.Uint64(b[2:]), 10, 64
 	}
 	h.Length = n
+	if n>>63 != 0 {
+		return h, nil, nil, fmt.Errorf("%w: the 64-bit length 0x%016x has its most significant bit set (RFC 6455 §5.2)", ErrBadLength, n)
+	}
 	if h.Masked {
 		if len(b) < i+4 {
 			return h, nil, nil, fmt.Errorf("%w: the masking key needs %d header bytes, got %d", ErrShort, i+4, len(b))
@@ -95,6 +98,10 @@ func Decode(b []byte) (h Header, payload, rest []byte, err error) {
 	}
 	return h, payload, b[i+int(n):], nil
 }
+
+// ErrBadLength reports a 64-bit payload length whose most significant bit
+// is set, which RFC 6455 §5.2 forbids.
+var ErrBadLength = errors.New("wsframe: bad payload length")
 
 // ErrTooLarge reports a frame whose payload is longer than the reader
 // accepts.
@@ -161,25 +168,49 @@ func Unmask(p []byte, mask [4]byte) {
 // It does not check payload against any rule, so it can write frames that
 // break them.
 func Append(dst []byte, op Opcode, payload []byte, mask *[4]byte) []byte {
-	dst = append(dst, 0x80|byte(op))
-	var maskBit byte
+	h := Header{Fin: true, Opcode: op}
 	if mask != nil {
+		h.Masked, h.Mask = true, *mask
+	}
+	return AppendFrame(dst, h, payload)
+}
+
+// AppendFrame appends a frame with header h and payload to dst. FIN, the RSV
+// bits, the opcode and the mask are written as h gives them; the length is
+// len(payload), in the form h.LengthForm names (7, 16 or 64), or in the
+// shortest form when LengthForm is 0 or too small for it. h.Length is not
+// used. Like Append it checks no rule.
+func AppendFrame(dst []byte, h Header, payload []byte) []byte {
+	b0 := byte(h.Opcode) & 0xf
+	if h.Fin {
+		b0 |= 0x80
+	}
+	dst = append(dst, b0|(h.Rsv&0x7)<<4)
+	var maskBit byte
+	if h.Masked {
 		maskBit = 0x80
 	}
+	form := h.LengthForm
 	switch n := len(payload); {
-	case n < 126:
-		dst = append(dst, maskBit|byte(n))
-	case n <= 0xffff:
-		dst = binary.BigEndian.AppendUint16(append(dst, maskBit|126), uint16(n))
-	default:
-		dst = binary.BigEndian.AppendUint64(append(dst, maskBit|127), uint64(n))
+	case n > 0xffff:
+		form = 64
+	case n > 125 && form != 64:
+		form = 16
 	}
-	if mask == nil {
+	switch n := len(payload); form {
+	case 16:
+		dst = binary.BigEndian.AppendUint16(append(dst, maskBit|126), uint16(n))
+	case 64:
+		dst = binary.BigEndian.AppendUint64(append(dst, maskBit|127), uint64(n))
+	default:
+		dst = append(dst, maskBit|byte(n))
+	}
+	if !h.Masked {
 		return append(dst, payload...)
 	}
-	dst = append(dst, mask[:]...)
+	dst = append(dst, h.Mask[:]...)
 	start := len(dst)
 	dst = append(dst, payload...)
-	Unmask(dst[start:], *mask)
+	Unmask(dst[start:], h.Mask)
 	return dst
 }

@@ -127,10 +127,45 @@ func TestReadErrors(t *testing.T) {
 		{"ends in the length", []byte{0x82, 0x7e, 0x01}, 1000, io.ErrUnexpectedEOF},
 		{"ends in the mask", []byte{0x81, 0x85, 0x37, 0xfa}, 100, io.ErrUnexpectedEOF},
 		{"ends in the payload", big[:50], 1000, io.ErrUnexpectedEOF},
+		{"64-bit length with its top bit set", []byte{0x88, 0x7f, 0x80, 0, 0, 0, 0, 0, 0, 2, 0x03, 0xe8}, 1000, ErrBadLength},
 	}
 	for _, tc := range tests {
 		if _, _, err := Read(bytes.NewReader(tc.frame), tc.max); !errors.Is(err, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+		}
+	}
+}
+
+// TestAppendFrame writes headers that break the rules on purpose and reads
+// them back bit by bit.
+func TestAppendFrame(t *testing.T) {
+	mask := [4]byte{9, 8, 7, 6}
+	tests := []struct {
+		name string
+		h    Header
+		n    int
+		head []byte // the bytes before the payload
+	}{
+		{"FIN clear", Header{Opcode: OpText}, 3, []byte{0x01, 0x03}},
+		{"RSV1 and RSV3", Header{Fin: true, Rsv: 0x5, Opcode: OpClose}, 2, []byte{0xd8, 0x02}},
+		{"masked", Header{Fin: true, Opcode: OpClose, Masked: true, Mask: mask}, 2, []byte{0x88, 0x82, 9, 8, 7, 6}},
+		{"16-bit form for 5 bytes", Header{Fin: true, Opcode: OpBinary, LengthForm: 16}, 5, []byte{0x82, 0x7e, 0, 5}},
+		{"64-bit form for 2 bytes", Header{Fin: true, Opcode: OpClose, LengthForm: 64}, 2, []byte{0x88, 0x7f, 0, 0, 0, 0, 0, 0, 0, 2}},
+		{"7-bit form asked for 200 bytes", Header{Fin: true, Opcode: OpBinary, LengthForm: 7}, 200, []byte{0x82, 0x7e, 0, 200}},
+	}
+	for _, tc := range tests {
+		payload := bytes.Repeat([]byte{'p'}, tc.n)
+		got := AppendFrame(nil, tc.h, payload)
+		if !bytes.Equal(got[:len(tc.head)], tc.head) || len(got) != len(tc.head)+tc.n {
+			t.Errorf("%s: % x, want % x and %d payload bytes", tc.name, got, tc.head, tc.n)
+			continue
+		}
+		h, p, rest, err := Decode(got)
+		if err != nil || !bytes.Equal(p, payload) || len(rest) != 0 {
+			t.Errorf("%s: Decode = %q, %q, %v", tc.name, p, rest, err)
+		}
+		if h.Fin != tc.h.Fin || h.Rsv != tc.h.Rsv || h.Opcode != tc.h.Opcode || h.Masked != tc.h.Masked || h.Length != uint64(tc.n) {
+			t.Errorf("%s: Decode header %+v, wrote %+v", tc.name, h, tc.h)
 		}
 	}
 }

@@ -1,0 +1,147 @@
+package probe
+
+import (
+	"slices"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/wsreasons/reasons"
+)
+
+// Grade is the grade Autobahn TestSuite gives an answer, as its report
+// writes it.
+type Grade string
+
+// The grades of Autobahn TestSuite's close cases.
+const (
+	GradeOK            Grade = "OK"
+	GradeNonStrict     Grade = "NON-STRICT"
+	GradeFailed        Grade = "FAILED"
+	GradeWrongCode     Grade = "WRONG CODE"
+	GradeUnclean       Grade = "UNCLEAN"
+	GradeInformational Grade = "INFORMATIONAL"
+)
+
+// Fails reports whether Autobahn counts g as a failure: FAILED, WRONG CODE
+// or UNCLEAN.
+func (g Grade) Fails() bool {
+	return g == GradeFailed || g == GradeWrongCode || g == GradeUnclean
+}
+
+// Expectation is what an Autobahn case expects, as its case file writes it
+// (autobahntestsuite/case/case7_*.py): the events before the close for OK
+// and for NON-STRICT, the close codes it accepts from the server, and
+// whether the close must be clean.
+type Expectation struct {
+	// Like is, for a row beyond Autobahn, the Autobahn case whose
+	// expectation it borrows, such as "7.7.x".
+	Like string
+	// OK lists the messages, pings and pongs expected before the server's
+	// Close frame (none when empty); NonStrict, when not nil, another list
+	// that gets NON-STRICT.
+	OK, NonStrict []Event
+	// Codes are the codes accepted in the server's Close frame. A Close
+	// frame without a code, and no Close frame at all, pass this check.
+	Codes []reasons.Reason
+	// RequireClean asks for a clean close: a Close frame Autobahn accepts,
+	// then TCP closed by the server within a second.
+	RequireClean bool
+	// Informational marks a case whose outcome the RFC leaves open; it is
+	// graded INFORMATIONAL whatever happens.
+	Informational bool
+}
+
+// Grade is the grade Autobahn TestSuite's grader (autobahntestsuite/case/
+// case.py and the case's own file) gives got as the answer to c. Autobahn
+// grades the events and the close apart: the events are OK when they are
+// exactly c.Expect.OK, NON-STRICT when they are exactly c.Expect.NonStrict,
+// else FAILED; the close is UNCLEAN when a clean close is required and it
+// was not clean, WRONG CODE when the server's code is not among
+// c.Expect.Codes, else OK. Every §7 case turns a WRONG CODE into a FAILED
+// case; Grade names that cause instead. The grade is WRONG CODE when the
+// close is, else FAILED when the events are, else UNCLEAN when the close is,
+// else the events' grade.
+//
+// The close is seen as the autobahn library under the TestSuite sees it.
+// A frame it refuses fails the connection, which makes the close unclean:
+// any frame rule, a 1-byte body, more than 125 bytes, a reason that is not
+// UTF-8, or a code outside 1000-1003, 1007-1011 and 3000-4999. It records
+// the code of a Close frame before it checks it, so a refused code is still
+// compared with c.Expect.Codes; a frame refused for its header or length
+// leaves no code.
+func (c Case) Grade(got Reply) Grade {
+	e := c.Expect
+	if e.Informational {
+		return GradeInformational
+	}
+	events := GradeFailed
+	switch {
+	case sameEvents(got.Events, e.OK):
+		events = GradeOK
+	case e.NonStrict != nil && sameEvents(got.Events, e.NonStrict):
+		events = GradeNonStrict
+	}
+	code, hasCode, clean := autobahnClose(got)
+	switch {
+	case hasCode && !slices.Contains(e.Codes, code):
+		return GradeWrongCode
+	case events == GradeFailed:
+		return GradeFailed
+	case e.RequireClean && !clean:
+		return GradeUnclean
+	}
+	return events
+}
+
+func sameEvents(got, want []Event) bool {
+	return slices.Equal(got, want)
+}
+
+// autobahnClose is the close as Autobahn's client sees it: the code of the
+// server's Close frame, if it recorded one, and whether the close was clean.
+func autobahnClose(got Reply) (code reasons.Reason, hasCode, clean bool) {
+	if !got.closed() || got.FrameRule != "" || got.Masked || got.RSV != 0 || got.FINClear {
+		return 0, false, false
+	}
+	switch n := len(got.Body); {
+	case n == 0:
+		return 0, false, !got.KeptOpen
+	case n == 1 || n > reasons.MaxPayloadLen:
+		return 0, false, false
+	}
+	code = got.code()
+	return code, true, autobahnAccepts(code) && utf8.Valid(got.Body[2:]) && !got.KeptOpen
+}
+
+// autobahnAccepts reports whether Autobahn's client takes code in a Close
+// frame: its CLOSE_STATUS_CODES_ALLOWED in 1000-2999, and 3000-4999.
+func autobahnAccepts(code reasons.Reason) bool {
+	switch {
+	case code >= 3000 && code <= 4999:
+		return true
+	case code >= 1000 && code <= 1003, code >= 1007 && code <= 1011:
+		return true
+	}
+	return false
+}
+
+// AutobahnAccepts lists, for the tables, the answers to c that Autobahn
+// grades OK.
+func (c Case) AutobahnAccepts() string {
+	e := c.Expect
+	if e.Informational {
+		return "anything (informational)"
+	}
+	var s string
+	for _, code := range e.Codes {
+		s += strconv.Itoa(int(code)) + ", "
+	}
+	s += "empty"
+	if !e.RequireClean {
+		s += ", dropped, no answer"
+	}
+	if len(e.OK) > 0 {
+		s = "the echo, then " + s
+	}
+	return s
+}

@@ -1,0 +1,137 @@
+package probe
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/wsreasons/reasons"
+)
+
+// Verdict is RFC 6455's judgment of a Reply.
+type Verdict string
+
+// The three verdicts.
+const (
+	OK        Verdict = "ok"        // the answer package reasons gives
+	Tolerated Verdict = "tolerated" // another answer that breaks no requirement
+	Wrong     Verdict = "wrong"     // breaks a requirement of RFC 6455 or the IANA registry
+)
+
+// Judgment is a verdict with the rule behind it: for Wrong, the rule the
+// reply breaks; for Tolerated, what it does instead of the answer of package
+// reasons; "" for OK.
+type Judgment struct {
+	Verdict Verdict
+	Rule    string
+}
+
+// Judge gives RFC 6455's verdict on got as the answer to c. The reply is a
+// Close frame sent by the server, so every rule on sending one applies to it
+// (see the package doc); then the answer itself is judged. A server that
+// neither answers nor ends the connection within the timeout is wrong; one
+// that keeps TCP open after the closing handshake is at best tolerated on
+// the row that asks (AfterClose), since §7.1.1 only says it should close it.
+func (c Case) Judge(got Reply) Judgment {
+	switch {
+	case got.Broken != "":
+		return Judgment{Wrong, got.Broken}
+	case got.TimedOut:
+		return Judgment{Wrong, "no Close frame and no end of the connection within the timeout (§5.5.1)"}
+	case got.FrameRule != "":
+		return Judgment{Wrong, got.FrameRule}
+	}
+	if rule := sendRule(got); rule != "" {
+		return Judgment{Wrong, rule}
+	}
+	j := c.judgeAnswer(got)
+	if c.AfterClose && got.KeptOpen && j.Verdict == OK {
+		j = Judgment{Tolerated, "kept TCP open after the closing handshake: the server should close it (§7.1.1)"}
+	}
+	return j
+}
+
+// sendRule names the rule on sending a Close frame that the reply got
+// breaks, or "" when it breaks none or is not a Close frame.
+func sendRule(got Reply) string {
+	if !got.closed() {
+		return ""
+	}
+	switch n := len(got.Body); {
+	case got.Masked:
+		return "the Close frame is masked: a server must not mask its frames (§5.1)"
+	case got.RSV != 0:
+		return fmt.Sprintf("the Close frame has RSV bits %#x with no extension negotiated (§5.2)", got.RSV)
+	case got.FINClear:
+		return "the Close frame has FIN clear: a control frame must not be fragmented (§5.5)"
+	case n > reasons.MaxPayloadLen:
+		return fmt.Sprintf("a Close body of %d bytes: a control frame carries at most 125 (§5.5)", n)
+	case n == 1:
+		return "a Close body of 1 byte: it is empty or starts with a 2-byte code (§5.5.1)"
+	case n == 0:
+		return ""
+	}
+	switch code := got.code(); code {
+	case reasons.NoStatus, reasons.AbnormalClose, reasons.TLSHandshakeFailure:
+		return fmt.Sprintf("sent code %d, which must not be set in a Close frame (§7.4.1)", code)
+	}
+	if !utf8.Valid(got.Body[2:]) {
+		return "the Close frame's reason is not UTF-8 (§5.5.1, §8.1)"
+	}
+	return ""
+}
+
+// judgeAnswer judges what the server answered, once its Close frame, if
+// any, breaks no rule of its own.
+func (c Case) judgeAnswer(got Reply) Judgment {
+	if withTCPClosed(got).closeString() == c.Want().closeString() {
+		return Judgment{OK, ""}
+	}
+	_, _, err := reasons.Parse(c.Payload)
+	switch {
+	case err == nil && got.Dropped:
+		return Judgment{Wrong, "no Close frame in reply: a Close must be answered with a Close (§5.5.1)"}
+	case err == nil && len(c.Payload) > 0 && len(got.Body) >= 2 && got.code() == reasons.ProtocolError:
+		return Judgment{Wrong, "a valid code taken for a protocol error (§7.4, IANA registry)"}
+	case errors.Is(err, reasons.ErrInvalidUTF8) && !got.Dropped &&
+		(len(got.Body) < 2 || got.code() == reasons.Normal || bytes.Equal(got.Body[:2], c.Payload[:2])):
+		return Judgment{Wrong, "a reason that is not UTF-8 was accepted: the connection must fail (§8.1)"}
+	}
+	return Judgment{Tolerated, fmt.Sprintf("answered %s where package reasons answers %s; no rule forbids it", got.closeString(), c.Want())}
+}
+
+func withTCPClosed(r Reply) Reply {
+	r.KeptOpen = false
+	return r
+}
+
+// Requires says in a few words what RFC 6455 or the IANA registry requires
+// of the endpoint that receives c, and where.
+func (c Case) Requires() string {
+	r, _, err := reasons.Parse(c.Payload)
+	n := len(c.Payload)
+	switch {
+	case c.AfterClose:
+		return "a Close, then the server closes TCP (§7.1.1, should)"
+	case err == nil && n == 0:
+		return "a Close (§5.5.1)"
+	case err == nil && r.Range() == reasons.RangeProtocol:
+		return "a Close, not a protocol error (§5.5.1, §7.4.1, IANA)"
+	case err == nil:
+		return "a Close, not a protocol error (§5.5.1, §7.4.2)"
+	case errors.Is(err, reasons.ErrInvalidUTF8):
+		return "fail the connection, not echo (§8.1)"
+	case n == 1:
+		return "nothing: §5.5.1 binds the sender"
+	case n > reasons.MaxPayloadLen:
+		return "nothing: §5.5 binds the sender"
+	}
+	switch code := reasons.Reason(uint16(c.Payload[0])<<8 | uint16(c.Payload[1])); {
+	case code.Reserved():
+		return "nothing: §7.4.1 binds the sender"
+	case code.Range() == reasons.RangeOutside:
+		return "nothing: the RFC is silent"
+	}
+	return "nothing: §7.4.2 binds the sender"
+}

@@ -1,0 +1,106 @@
+// Package rawserver runs WebSocket servers for tests that must send bytes
+// no library would: it completes the opening handshake by hand over
+// net/http and hands the raw connection to the test. Among its servers are
+// ones whose Close frame breaks one rule each, for testing the tools that
+// judge them.
+package rawserver
+
+import (
+	"bufio"
+	"crypto/sha1"
+	"encoding/base64"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wsreasons/reasons/internal/wsframe"
+)
+
+// Lifetime bounds how long a connection of a Start server lives.
+const Lifetime = 10 * time.Second
+
+// Start runs a server on 127.0.0.1, over TLS when tls is set, that upgrades
+// every request and hands the connection to serve; the server stops when
+// the test ends. It returns the server's ws:// or wss:// URL, ending in /.
+func Start(tb testing.TB, tls bool, serve func(conn net.Conn, br *bufio.Reader)) string {
+	tb.Helper()
+	var srv *httptest.Server
+	if tls {
+		srv = httptest.NewTLSServer(Handler(serve))
+	} else {
+		srv = httptest.NewServer(Handler(serve))
+	}
+	tb.Cleanup(srv.Close)
+	return URL(srv)
+}
+
+// URL is the ws:// or wss:// URL of srv, ending in /.
+func URL(srv *httptest.Server) string {
+	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/"
+}
+
+// Handler upgrades every request by hand and hands the connection to serve.
+func Handler(serve func(conn net.Conn, br *bufio.Reader)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		sum := sha1.Sum([]byte(r.Header.Get("Sec-WebSocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+		fmt.Fprintf(conn, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
+			base64.StdEncoding.EncodeToString(sum[:]))
+		conn.SetDeadline(time.Now().Add(Lifetime))
+		serve(conn, brw.Reader)
+	})
+}
+
+// AwaitClose reads frames until a Close frame and returns its payload, or
+// nil when the connection ends first.
+func AwaitClose(br *bufio.Reader) []byte {
+	for {
+		h, p, err := wsframe.Read(br, 1<<20)
+		if err != nil {
+			return nil
+		}
+		if h.Opcode == wsframe.OpClose {
+			return p
+		}
+	}
+}
+
+// Answer is a serve function that waits for the client's Close frame,
+// writes reply as it is, and closes the connection.
+func Answer(reply []byte) func(net.Conn, *bufio.Reader) {
+	return func(conn net.Conn, br *bufio.Reader) {
+		AwaitClose(br)
+		conn.Write(reply)
+	}
+}
+
+func closeFrame(h wsframe.Header, payload string) []byte {
+	h.Opcode = wsframe.OpClose
+	return wsframe.AppendFrame(nil, h, []byte(payload))
+}
+
+// BadReplies are Close frames that each break one rule RFC 6455 sets for
+// the sender of a Close frame, by name.
+var BadReplies = []struct {
+	Name  string
+	Frame []byte
+}{
+	{"code 1005", closeFrame(wsframe.Header{Fin: true}, "\x03\xed")},
+	{"code 1006", closeFrame(wsframe.Header{Fin: true}, "\x03\xee")},
+	{"code 1015", closeFrame(wsframe.Header{Fin: true}, "\x03\xf7")},
+	{"1-byte body", closeFrame(wsframe.Header{Fin: true}, "\x03")},
+	{"200-byte body", closeFrame(wsframe.Header{Fin: true}, "\x03\xe8"+strings.Repeat("x", 198))},
+	{"masked", closeFrame(wsframe.Header{Fin: true, Masked: true, Mask: [4]byte{1, 2, 3, 4}}, "\x03\xe8")},
+	{"fragmented", closeFrame(wsframe.Header{}, "\x03\xe8")},
+	{"RSV1 set", closeFrame(wsframe.Header{Fin: true, Rsv: 4}, "\x03\xe8")},
+	{"reason not UTF-8", closeFrame(wsframe.Header{Fin: true}, "\x03\xe8ok\xff")},
+	{"64-bit length with its top bit set", []byte{0x88, 0x7f, 0x80, 0, 0, 0, 0, 0, 0, 2, 0x03, 0xe8}},
+}
