@@ -463,21 +463,6 @@ func connect(ctx context.Context, s *server, client library) (serverEnd, clientE
 	return serverEnd, clientEnd, nil
 }
 
-// nextClose reads frames from r until a Close frame and returns its body,
-// unmasked: the server side of the tests' raw framing, through wsframe as
-// the probe's client does.
-func nextClose(r io.Reader) ([]byte, error) {
-	for {
-		h, payload, err := wsframe.Read(r, 1<<16)
-		if err != nil {
-			return nil, err
-		}
-		if h.Opcode == wsframe.OpClose {
-			return payload, nil
-		}
-	}
-}
-
 // writeServerClose writes an unmasked Close frame carrying body as it is.
 func writeServerClose(conn net.Conn, body []byte) error {
 	conn.SetWriteDeadline(time.Now().Add(timeout))

@@ -45,7 +45,8 @@ func runProbe(t *testing.T, bin string, args ...string) probeRun {
 // probeDoc is the part of wsreason probe -json's document the test reads.
 type probeDoc struct {
 	Cases []struct {
-		Case, Sent, Want, Got, Verdict string
+		Case, Autobahn, Sent, Want, Got, Verdict string
+		Grade                                    string `json:"autobahn_grade"`
 	}
 	Summary struct{ OK, Tolerated, Wrong int }
 }
@@ -78,9 +79,11 @@ func checkAgainstTable(t *testing.T, doc probeDoc, lib string) {
 		if !deviates {
 			reply = c.Want().String()
 		}
-		verdict := string(c.Judge(parseReply(t, reply)))
-		if got.Case != c.Name || got.Got != reply || got.Verdict != verdict || got.Want != c.Want().String() {
-			t.Errorf("%s: the probe says %+v; the table: got %s, want %s, verdict %s", c.Name, got, reply, c.Want(), verdict)
+		verdict := string(c.Judge(parseReply(t, reply)).Verdict)
+		grade := string(c.Grade(parseReplyTo(t, c, reply)))
+		if got.Case != c.Name || got.Got != reply || got.Verdict != verdict || got.Want != c.Want().String() ||
+			got.Autobahn != c.Autobahn || got.Grade != grade {
+			t.Errorf("%s: the probe says %+v; the table: got %s, want %s, verdict %s, Autobahn %s %s", c.Name, got, reply, c.Want(), verdict, c.Autobahn, grade)
 		}
 	}
 }
@@ -116,7 +119,7 @@ func TestProbeCommand(t *testing.T) {
 
 	t.Run("text", func(t *testing.T) {
 		run := runProbe(t, bin, startAnswering(t, library{name: "reasons", accept: acceptReference}))
-		if run.exit != 0 || !strings.HasSuffix(run.stdout, "\n28 cases: 28 ok, 0 tolerated, 0 wrong.\n") || run.stderr != "" {
+		if run.exit != 0 || !strings.HasSuffix(run.stdout, "\n47 cases: 47 ok, 0 tolerated, 0 wrong; Autobahn fails 0 of its cases.\n") || run.stderr != "" {
 			t.Errorf("exit %d, stdout:\n%s\nstderr: %s", run.exit, run.stdout, run.stderr)
 		}
 	})
@@ -192,7 +195,7 @@ func TestProbeCommand(t *testing.T) {
 		if run.exit != 1 {
 			t.Errorf("exit %d, want 1", run.exit)
 		}
-		// 28 cases, 4 at a time after the first, 300ms each: about 2.4s.
+		// 47 cases, 4 at a time after the first, 300ms each: about 3.9s.
 		if run.took > 10*time.Second {
 			t.Errorf("took %v with -timeout 300ms", run.took)
 		}

@@ -3,8 +3,10 @@ package interop
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"testing"
 
+	"github.com/wsreasons/reasons"
 	"github.com/wsreasons/reasons/internal/probe"
 )
 
@@ -25,13 +27,20 @@ var rawServers = []struct {
 	lib  library
 	want map[string]string
 }{
-	{library{name: "reasons", accept: acceptReference}, nil},
+	// Our reference endpoint echoes text messages sent in one frame.
+	{library{name: "reasons", accept: acceptReference}, map[string]string{
+		"text, then Close":     "text(12) then 1000",
+		"256 KiB, Close, ping": "text(262144) text(12) then 1000",
+	}},
 	{libraries[0], onBadUTF8("1002", map[string]string{ // gorilla
 		"1014 (IANA)": "1002",  // not in its list of valid codes
 		"1-byte body": "empty", // taken as a Close frame with no code
 	})},
-	// coder does not check the reason's UTF-8; it echoes the code.
-	{libraries[1], onBadUTF8("1000", map[string]string{})},
+	// coder does not check the reason's UTF-8; it echoes the code. Its
+	// read limit (32 KiB) makes it close with 1009 on the 256 KiB message.
+	{libraries[1], onBadUTF8("1000", map[string]string{
+		"256 KiB, Close, ping": "1009",
+	})},
 	{libraries[2], onBadUTF8("1002", map[string]string{ // gobwas, through wsutil
 		"1012 (IANA)":   "1002", // 1012-1014 are unknown to it
 		"1013 (IANA)":   "1002",
@@ -44,9 +53,17 @@ var rawServers = []struct {
 	// (CheckUtf8Enabled is off) and replies 1000 to every valid code below
 	// 1016.
 	{libraries[3], onBadUTF8("1000", map[string]string{
-		"1012 (IANA)": "1000",
-		"1013 (IANA)": "1000",
-		"1014 (IANA)": "1002", // reported to the application, but answered as an error
+		"valid code 1001": "1000",
+		"valid code 1002": "1000",
+		"valid code 1003": "1000",
+		"valid code 1007": "1000",
+		"valid code 1008": "1000",
+		"valid code 1009": "1000",
+		"valid code 1010": "1000",
+		"valid code 1011": "1000",
+		"1012 (IANA)":     "1000",
+		"1013 (IANA)":     "1000",
+		"1014 (IANA)":     "1002", // reported to the application, but answered as an error
 	})},
 	{libraries[4], onBadUTF8("1002", map[string]string{ // fasthttp: gorilla's code
 		"1014 (IANA)": "1002",
@@ -59,7 +76,7 @@ var rawServers = []struct {
 // onBadUTF8 adds reply to m for every case whose reason is not UTF-8.
 func onBadUTF8(reply string, m map[string]string) map[string]string {
 	for _, c := range rawCases {
-		if c.Want().String() == "1007" {
+		if _, _, err := reasons.Parse(c.Payload); errors.Is(err, reasons.ErrInvalidUTF8) {
 			m[c.Name] = reply
 		}
 	}
@@ -77,7 +94,7 @@ func TestRawCloseFrames(t *testing.T) {
 	for _, s := range rawServers {
 		t.Run(s.lib.name, func(t *testing.T) {
 			url := startAnswering(t, s.lib)
-			results, err := probe.Run(context.Background(), url, probe.DialOptions{Timeout: timeout})
+			results, err := probe.Run(context.Background(), url, probe.Options{DialOptions: probe.DialOptions{Timeout: timeout}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -93,6 +110,9 @@ func TestRawCloseFrames(t *testing.T) {
 					}
 					if deviates && want == c.Want().String() {
 						t.Errorf("deviation table lists the reply of package reasons, %s", want)
+					}
+					if g := c.Grade(parseReplyTo(t, c, want)); r.Grade != g {
+						t.Errorf("Autobahn grade %s, but %s for the reply in the table", r.Grade, g)
 					}
 					if s.lib.name == "reasons" && r.Verdict != probe.OK {
 						t.Errorf("our reference endpoint got the verdict %s", r.Verdict)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/wsreasons/reasons"
 	"github.com/wsreasons/reasons/internal/probe"
+	"github.com/wsreasons/reasons/internal/wsframe"
 )
 
 var update = flag.Bool("update", false, "rewrite the generated tables in README.md")
@@ -78,18 +79,18 @@ func TestReadmeTables(t *testing.T) {
 	checkReadmeSection(t, "pairs", b.String())
 
 	b.Reset()
-	b.WriteString("| Close frame body | RFC 6455 / IANA requires | reasons replies | Autobahn also accepts |")
+	b.WriteString("| Autobahn | case | RFC 6455 / IANA requires | reasons replies | Autobahn grades OK |")
 	for _, s := range rawServers {
 		b.WriteString(" " + s.lib.name + " |")
 	}
 	for _, br := range browsers {
 		b.WriteString(" " + br.name + " | " + br.name + " CloseEvent.code |")
 	}
-	b.WriteString("\n|---|---|---|---|" + strings.Repeat("---|", len(rawServers)+2*len(browsers)) + "\n")
+	b.WriteString("\n|---|---|---|---|---|" + strings.Repeat("---|", len(rawServers)+2*len(browsers)) + "\n")
 	// mark puts a reply in bold when it breaks a requirement and in italics
 	// when it only differs from the reply of package reasons.
 	mark := func(c probe.Case, got string) string {
-		switch c.Judge(parseReply(t, got)) {
+		switch c.Judge(parseReply(t, got)).Verdict {
 		case probe.Wrong:
 			return "**" + got + "**"
 		case probe.Tolerated:
@@ -99,19 +100,25 @@ func TestReadmeTables(t *testing.T) {
 		return got
 	}
 	for _, c := range rawCases {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |", c.Name, c.Requires(), c.Want(), c.Tolerates())
+		id := c.Autobahn
+		if id == "" {
+			id = "(like " + c.Expect.Like + ")"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |", id, c.Name, c.Requires(), c.Want(), c.AutobahnAccepts())
 		for _, s := range rawServers {
 			got, deviates := s.want[c.Name]
 			if !deviates {
 				got = c.Want().String()
 			}
-			b.WriteString(" " + mark(c, got) + " |")
+			b.WriteString(" " + mark(c, got) + " · " + string(c.Grade(parseReplyTo(t, c, got))) + " |")
 		}
 		for _, br := range browsers {
 			got, ok := br.raw[c.Name]
 			switch {
 			case c.AfterClose:
 				b.WriteString(" n/a: a client | n/a |") // only a server is asked to close TCP
+			case len(c.Before)+len(c.After) > 0:
+				b.WriteString(" not sent | n/a |") // the browser server sends the Close frame alone
 			case !ok:
 				t.Errorf("%s's raw table has no entry for %q", br.name, c.Name)
 			default:
@@ -179,9 +186,14 @@ func answers(m map[reasons.Reason]reasons.Reason) string {
 
 // parseReply reads a reply as the expectation tables write it (see
 // probe.Reply.String): a code, "empty", "dropped" or "timed out", with
-// ", TCP kept open" after a code or "empty".
+// ", TCP kept open" after a code or "empty", and before it the messages
+// that came first, such as "text(12) then ".
 func parseReply(t *testing.T, s string) probe.Reply {
-	base, kept := strings.CutSuffix(s, ", TCP kept open")
+	events, rest, ok := strings.Cut(s, " then ")
+	if !ok {
+		events, rest = "", s
+	}
+	base, kept := strings.CutSuffix(rest, ", TCP kept open")
 	var r probe.Reply
 	switch base {
 	case "dropped":
@@ -198,5 +210,27 @@ func parseReply(t *testing.T, s string) probe.Reply {
 		r = probe.Close(binary.BigEndian.AppendUint16(nil, uint16(code)))
 	}
 	r.KeptOpen = kept
+	for _, e := range strings.Fields(events) {
+		n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(e, "text("), ")"))
+		if err != nil || !strings.HasPrefix(e, "text(") {
+			t.Fatalf("expectation table has the reply %q, whose %q is not text(N)", s, e)
+		}
+		r.Events = append(r.Events, probe.Event{Op: wsframe.OpText, Len: n})
+		r.Frames++
+	}
+	return r
+}
+
+// parseReplyTo is parseReply for the answer to c: a text message in it is
+// the echo of the text frame c sent with that length.
+func parseReplyTo(t *testing.T, c probe.Case, s string) probe.Reply {
+	r := parseReply(t, s)
+	for i, e := range r.Events {
+		for _, f := range c.Before {
+			if f.Op == wsframe.OpText && len(f.Payload) == e.Len {
+				r.Events[i].Data = string(f.Payload[:min(len(f.Payload), 125)])
+			}
+		}
+	}
 	return r
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/wsreasons/reasons"
+	"github.com/wsreasons/reasons/internal/wsframe"
 )
 
 // referenceEndpoint is our own server endpoint: upgraded by gobwas/ws,
@@ -28,10 +29,23 @@ func acceptReference(w http.ResponseWriter, r *http.Request) (endpoint, error) {
 	return &referenceEndpoint{conn, buf}, nil
 }
 
-// readClose reads frames until a Close frame and returns its body.
+// readClose reads frames until a Close frame and returns its body. It
+// echoes every text message that comes in one frame, as the echo servers
+// Autobahn TestSuite tests do.
 func (e *referenceEndpoint) readClose() ([]byte, error) {
 	e.conn.SetReadDeadline(time.Now().Add(timeout))
-	return nextClose(e.r)
+	for {
+		h, payload, err := wsframe.Read(e.r, 1<<20)
+		switch {
+		case err != nil:
+			return nil, err
+		case h.Opcode == wsframe.OpClose:
+			return payload, nil
+		case h.Opcode == wsframe.OpText && h.Fin:
+			e.conn.SetWriteDeadline(time.Now().Add(timeout))
+			e.conn.Write(wsframe.Append(nil, wsframe.OpText, payload, nil))
+		}
+	}
 }
 
 func (e *referenceEndpoint) writeClose(body []byte) error {

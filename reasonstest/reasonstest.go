@@ -79,8 +79,9 @@ type Result struct {
 	Verdict                Verdict
 	// Rule is the rule a wrong answer breaks, with its section, or what a
 	// tolerated one does instead; "" for ok.
-	Rule  string
-	Grade Grade // Autobahn's grade
+	Rule      string
+	Grade     Grade  // Autobahn's grade
+	GradeNote string // for FAILED, WRONG CODE or UNCLEAN, what Autobahn expected instead
 }
 
 // Report is the outcome of a run, one Result per case in a fixed order.
@@ -199,7 +200,7 @@ func result(r probe.Result) Result {
 		Sent: r.Case.Payload, Requires: r.Case.Requires(), Want: r.Case.Want().String(),
 		AutobahnAccepts: r.Case.AutobahnAccepts(),
 		Got:             r.Got.String(), GotText: r.Got.Text(),
-		Verdict: Verdict(r.Verdict), Rule: r.Rule, Grade: Grade(r.Grade),
+		Verdict: Verdict(r.Verdict), Rule: r.Rule, Grade: Grade(r.Grade), GradeNote: r.GradeNote,
 	}
 }
 
@@ -224,7 +225,7 @@ func CheckServer(t testing.TB, url string, opts ...Option) Report {
 			t.Logf("reasonstest: %s: tolerated: %s", r.label(), r.Rule)
 		}
 		if c.strict && r.FailsAutobahn() {
-			t.Errorf("reasonstest: %s: sent %s, got %s: Autobahn grades it %s; it accepts %s", r.label(), sent(r.Sent), r.Got, r.Grade, r.AutobahnAccepts)
+			t.Errorf("reasonstest: %s: sent %s, got %s: Autobahn grades it %s: %s", r.label(), sent(r.Sent), r.Got, r.Grade, r.GradeNote)
 		}
 	}
 	return rep

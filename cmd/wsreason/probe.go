@@ -42,8 +42,9 @@ Each case gets two grades. The verdict is RFC 6455's:
              cannot be read, or no answer within the timeout
 The grade is Autobahn's, from the case's expectation: OK, NON-STRICT, FAILED,
 WRONG CODE, UNCLEAN or INFORMATIONAL. Rows beyond Autobahn are graded as the
-Autobahn case they are most like, for information. Each rule a row breaks is
-named in a numbered note below the table; -json carries everything.
+Autobahn case they are most like, for information. Each rule a row breaks,
+and why Autobahn fails it, is a numbered note below the table; -json
+carries everything.
 
 Flags:
   -json        print one JSON document instead of text
@@ -207,14 +208,14 @@ func clip(s string, max int) string {
 // fits 100 columns.
 const (
 	caseWidth = 29
-	gotWidth  = 22
+	gotWidth  = 18
 )
 
 func writeProbeText(w io.Writer, opts probeOptions, rep reasonstest.Report) error {
 	fmt.Fprintf(w, "Probing %s with %d cases, one connection each, %d at a time (timeout %v).\n\n",
 		opts.url, len(rep.Results), opts.parallel, opts.timeout)
-	row := "%-9s  %-6s  %-*s  %-*s  %-5s  %-13s  %s\n"
-	fmt.Fprintf(w, row, "VERDICT", "ID", caseWidth, "CASE", gotWidth, "GOT", "OK IS", "AUTOBAHN", "NOTE")
+	row := "%-9s  %-6s  %-*s  %-*s  %-5s  %-13s  %s"
+	fmt.Fprint(w, strings.TrimRight(fmt.Sprintf(row, "VERDICT", "ID", caseWidth, "CASE", gotWidth, "GOT", "OK IS", "AUTOBAHN", "NOTE"), " ")+"\n")
 	var notes []string
 	for _, r := range rep.Results {
 		id := r.Autobahn
@@ -222,15 +223,18 @@ func writeProbeText(w io.Writer, opts probeOptions, rep reasonstest.Report) erro
 			id = "-"
 		}
 		note := ""
-		if r.Rule != "" {
-			n := slices.Index(notes, r.Rule)
+		for _, text := range []string{r.Rule, r.GradeNote} {
+			if text == "" {
+				continue
+			}
+			n := slices.Index(notes, text)
 			if n < 0 {
-				notes = append(notes, r.Rule)
+				notes = append(notes, text)
 				n = len(notes) - 1
 			}
-			note = fmt.Sprintf("[%d]", n+1)
+			note += fmt.Sprintf("[%d]", n+1)
 		}
-		fmt.Fprintf(w, row, r.Verdict, id, caseWidth, clip(r.Case, caseWidth), gotWidth, gotText(r, gotWidth), clip(r.Want, 5), r.Grade, note)
+		fmt.Fprint(w, strings.TrimRight(fmt.Sprintf(row, r.Verdict, id, caseWidth, clip(r.Case, caseWidth), gotWidth, gotText(r, gotWidth), clip(r.Want, 5), r.Grade, note), " ")+"\n")
 	}
 	if len(notes) > 0 {
 		fmt.Fprintln(w)
@@ -258,6 +262,7 @@ type probeCase struct {
 	Verdict         string `json:"verdict"`
 	Rule            string `json:"rule,omitempty"`
 	AutobahnGrade   string `json:"autobahn_grade"`
+	AutobahnNote    string `json:"autobahn_note,omitempty"` // why a failing grade fails
 }
 
 func writeProbeJSON(w io.Writer, opts probeOptions, rep reasonstest.Report) error {
@@ -277,7 +282,7 @@ func writeProbeJSON(w io.Writer, opts probeOptions, rep reasonstest.Report) erro
 			Case: r.Case, Autobahn: r.Autobahn, AutobahnLike: r.AutobahnLike,
 			Sent: hex.EncodeToString(r.Sent), Requires: r.Requires, Want: r.Want,
 			AutobahnAccepts: r.AutobahnAccepts, Got: r.Got, GotText: r.GotText,
-			Verdict: string(r.Verdict), Rule: r.Rule, AutobahnGrade: string(r.Grade),
+			Verdict: string(r.Verdict), Rule: r.Rule, AutobahnGrade: string(r.Grade), AutobahnNote: r.GradeNote,
 		})
 	}
 	s := rep.Summary()

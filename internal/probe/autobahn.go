@@ -1,8 +1,10 @@
 package probe
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/wsreasons/reasons"
@@ -70,9 +72,16 @@ type Expectation struct {
 // compared with c.Expect.Codes; a frame refused for its header or length
 // leaves no code.
 func (c Case) Grade(got Reply) Grade {
+	g, _ := c.GradeWhy(got)
+	return g
+}
+
+// GradeWhy is Grade with the reason for a grade that fails: what Autobahn
+// expected and what came instead; "" for the others.
+func (c Case) GradeWhy(got Reply) (Grade, string) {
 	e := c.Expect
 	if e.Informational {
-		return GradeInformational
+		return GradeInformational, ""
 	}
 	events := GradeFailed
 	switch {
@@ -84,13 +93,44 @@ func (c Case) Grade(got Reply) Grade {
 	code, hasCode, clean := autobahnClose(got)
 	switch {
 	case hasCode && !slices.Contains(e.Codes, code):
-		return GradeWrongCode
+		return GradeWrongCode, fmt.Sprintf("Autobahn takes %s, not %d", codeList(e.Codes), code)
+	case events == GradeFailed && len(e.OK) > 0:
+		return GradeFailed, fmt.Sprintf("Autobahn expects the echo %s before the Close", eventList(e.OK))
 	case events == GradeFailed:
-		return GradeFailed
+		return GradeFailed, fmt.Sprintf("Autobahn expects no message before the Close, got %s", eventList(got.Events))
 	case e.RequireClean && !clean:
-		return GradeUnclean
+		return GradeUnclean, "Autobahn requires a clean close: " + uncleanWhy(got)
 	}
-	return events
+	return events, ""
+}
+
+func codeList(codes []reasons.Reason) string {
+	var s []string
+	for _, c := range codes {
+		s = append(s, strconv.Itoa(int(c)))
+	}
+	return strings.Join(s, " or ") + " or an empty Close"
+}
+
+func eventList(events []Event) string {
+	var s []string
+	for _, e := range events {
+		s = append(s, e.String())
+	}
+	return strings.Join(s, " ")
+}
+
+// uncleanWhy says why Autobahn's client finds a close unclean.
+func uncleanWhy(got Reply) string {
+	switch {
+	case got.TimedOut:
+		return "nothing came back"
+	case !got.closed():
+		return "no Close frame"
+	case got.KeptOpen:
+		return "the server kept TCP open over a second after its Close"
+	}
+	return "it refuses this Close frame"
 }
 
 func sameEvents(got, want []Event) bool {

@@ -30,7 +30,8 @@ type Result struct {
 	Case Case
 	Got  Reply
 	Judgment
-	Grade Grade // Autobahn TestSuite's grade
+	Grade     Grade  // Autobahn TestSuite's grade
+	GradeNote string // why Autobahn fails it, for a failing grade
 }
 
 // Summary counts results by verdict, and the ones Autobahn's grade fails.
@@ -87,7 +88,8 @@ func RunCase(ctx context.Context, url string, c Case, opts DialOptions) (Reply, 
 
 // Judge is the Result of got as the answer to c.
 func Judge(c Case, got Reply) Result {
-	return Result{Case: c, Got: got, Judgment: c.Judge(got), Grade: c.Grade(got)}
+	g, why := c.GradeWhy(got)
+	return Result{Case: c, Got: got, Judgment: c.Judge(got), Grade: g, GradeNote: why}
 }
 
 // Run sends every case of [Cases] to url, each on its own connection, a few
