@@ -34,31 +34,6 @@ type Result struct {
 	GradeNote string // why Autobahn fails it, for a failing grade
 }
 
-// Summary counts results by verdict, and the ones Autobahn's grade fails.
-type Summary struct {
-	OK, Tolerated, Wrong int
-	AutobahnFails        int // Autobahn's cases graded FAILED, WRONG CODE or UNCLEAN
-}
-
-// Summarize counts results by verdict.
-func Summarize(results []Result) Summary {
-	var s Summary
-	for _, r := range results {
-		switch r.Verdict {
-		case OK:
-			s.OK++
-		case Tolerated:
-			s.Tolerated++
-		case Wrong:
-			s.Wrong++
-		}
-		if r.Case.Autobahn != "" && r.Grade.Fails() {
-			s.AutobahnFails++
-		}
-	}
-	return s
-}
-
 // RunCase opens a fresh connection to url, sends c's frames and returns
 // what the server did. The whole case, handshake included, takes at most
 // opts.Timeout.

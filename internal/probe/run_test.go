@@ -65,11 +65,16 @@ func TestRunEchoServer(t *testing.T) {
 				t.Errorf("tls %v, %s: got %s %s %s, want %s", tls, r.Case.Name, r.Got, r.Verdict, r.Grade, w)
 			}
 		}
-		s := Summarize(results)
+		wrong := 0
+		for _, r := range results {
+			if r.Verdict == Wrong {
+				wrong++
+			}
+		}
 		// Wrong: the six bad UTF-8 cases and the 1-byte body, echoed, and
 		// the codes 1005, 1006 and 1015, echoed.
-		if s.OK+s.Tolerated+s.Wrong != len(results) || s.Wrong != 10 {
-			t.Errorf("summary %+v, want 10 wrong of %d", s, len(results))
+		if wrong != 10 {
+			t.Errorf("%d wrong, want 10 of %d", wrong, len(results))
 		}
 	}
 }
