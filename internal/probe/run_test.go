@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -139,20 +140,42 @@ func TestRunCaseReplies(t *testing.T) {
 
 // TestRunCaseStreaming: a server that streams data frames and never sends
 // a Close ends the case within its timeout, as timed out, with the frames
-// counted and only the first few kept.
+// counted and only the first few kept, and the heap stays under 64 MiB
+// while hundreds of megabytes stream in.
 func TestRunCaseStreaming(t *testing.T) {
 	url := wsServer(t, false, func(conn net.Conn, br *bufio.Reader) {
-		frame := wsframe.Append(nil, wsframe.OpBinary, make([]byte, 1024), nil)
+		frame := wsframe.Append(nil, wsframe.OpBinary, make([]byte, 60<<10), nil)
 		for end := time.Now().Add(testTimeout); time.Now().Before(end); {
 			if _, err := conn.Write(frame); err != nil {
 				return
 			}
 		}
 	})
+	var peak uint64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() { // samples the heap while the case runs
+		defer close(sampled)
+		var m runtime.MemStats
+		for {
+			runtime.ReadMemStats(&m)
+			peak = max(peak, m.HeapInuse)
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
 	start := time.Now()
-	got, err := RunCase(context.Background(), url, Cases()[0], DialOptions{Timeout: 300 * time.Millisecond})
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("took %v with a 300ms timeout", d)
+	got, err := RunCase(context.Background(), url, Cases()[0], DialOptions{Timeout: time.Second})
+	close(stop)
+	<-sampled
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %v with a 1s timeout", d)
+	}
+	if peak > 64<<20 {
+		t.Errorf("the heap reached %d MiB", peak>>20)
 	}
 	if err != nil || !got.TimedOut || len(got.Events) != MaxEvents || got.Frames <= MaxEvents {
 		t.Errorf("%v, %v: want timed out after more than %d frames", got, err, MaxEvents)
