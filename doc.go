@@ -31,21 +31,59 @@
 //
 // [FromError] reads how a connection ended from the error a WebSocket
 // library's read returned, on gorilla/websocket, coder/websocket, gobwas/ws,
-// lxzan/gws and fasthttp/websocket alike, so one switch serves them all:
+// lxzan/gws and fasthttp/websocket alike, and [Reason.Advice] says what a
+// client should do next, so one switch serves them all:
 //
 //	_, _, err := conn.ReadMessage()
-//	switch r, text, _ := reasons.FromError(err); r {
-//	case reasons.Normal, reasons.NoStatus:
-//		// done
-//	case reasons.GoingAway, reasons.ServiceRestart, reasons.AbnormalClose:
-//		// reconnect with back-off
-//	case reasons.TryAgainLater:
-//		// the server is shedding load: try another one, or wait for the user
-//	case 0:
-//		// not a close: a timeout, a cancelled context, another error
-//	default:
-//		// give up and report r, text and r.Description()
+//	r, text, ok := reasons.FromError(err)
+//	if !ok {
+//		return err // not a close: a timeout, a cancelled context, another error
 //	}
+//	switch advice := r.Advice(); advice {
+//	case reasons.AdviceDone:
+//		return nil
+//	case reasons.AdviceReconnect:
+//		return reconnectWithBackoff()
+//	case reasons.AdviceReconnectLater:
+//		lo, hi := advice.Delay()
+//		return reconnectAfter(lo + rand.N(hi-lo))
+//	case reasons.AdviceElsewhere:
+//		return tryAnotherServer()
+//	case reasons.AdviceFix, reasons.AdviceDenied, reasons.AdviceApplication:
+//		return fmt.Errorf("closed with %v %q: %s", r, text, r.Description())
+//	}
+//
+// # Reconnect advice
+//
+// Each code's [Advice], and where it comes from:
+//
+//	code                          advice           source
+//	1000                          done             RFC 6455 §7.4.1: the purpose is fulfilled
+//	1001                          reconnect        §7.4.1: the server went down or away
+//	1005, 1006                    reconnect        §7.1.5: no code, or the connection was lost;
+//	                                               graphql-ws retries both
+//	1011                          reconnect        §7.4.1, IANA: a condition on the server, not in
+//	                                               the request (graphql-ws gives up here)
+//	1012                          reconnect later  IANA registration: after a random 5-30 s
+//	1013                          elsewhere        IANA registration: not the same server on
+//	                                               the client's own initiative
+//	1014                          reconnect        IANA: a gateway got a bad answer upstream;
+//	                                               graphql-ws retries it
+//	1002, 1003, 1007, 1009, 1010  fix              §7.4.1: each names a fault in what was sent;
+//	                                               graphql-ws gives up on all of them
+//	1015                          fix              §7.4.1: the TLS handshake failed; it fails
+//	                                               again until the certificate is fixed
+//	1008                          denied           §7.4.1: a policy refused the client
+//	3000, 3003                    denied           IANA: Unauthorized, Forbidden
+//	3008                          reconnect        IANA: the session timed out
+//	other 3000-3999               application      IANA: each is registered to a library or
+//	                                               framework, which gives its meaning
+//	4000-4999                     application      §7.4.2: private to applications
+//	0-999, 1004, 1016-2999, 5000+ fix              §7.4.1, §7.4.2: no peer may send them; one
+//	                                               that does is broken
+//
+// graphql-ws is the client of the GraphQL over WebSocket protocol; its list
+// is isFatalInternalCloseCode in its src/client.ts.
 //
 // For a code from anywhere else, [Get] checks its range and converts it.
 //

@@ -164,21 +164,27 @@ func ExampleFromError() {
 }
 
 // A close handler decides what to do from the error its library's read
-// returned.
+// returned and the code's advice.
 func Example_closeHandler() {
 	decide := func(err error) string {
-		switch r, text, _ := reasons.FromError(err); r {
-		case reasons.Normal, reasons.NoStatus:
-			return "done"
-		case reasons.GoingAway, reasons.ServiceRestart, reasons.AbnormalClose, reasons.BadGateway:
-			return "reconnect with back-off"
-		case reasons.TryAgainLater: // the server sheds load: not the same one again
-			return "try another server"
-		case 0:
+		r, text, ok := reasons.FromError(err)
+		if !ok {
 			return "no close: " + err.Error()
-		default:
-			return fmt.Sprintf("give up: %v %q: %s", r, text, r.Description())
 		}
+		switch advice := r.Advice(); advice {
+		case reasons.AdviceDone:
+			return "done"
+		case reasons.AdviceReconnect:
+			return "reconnect with back-off"
+		case reasons.AdviceReconnectLater:
+			lo, hi := advice.Delay()
+			return fmt.Sprintf("reconnect after a random %v to %v", lo, hi)
+		case reasons.AdviceElsewhere: // the server sheds load: not the same one again
+			return "try another server"
+		case reasons.AdviceFix, reasons.AdviceDenied, reasons.AdviceApplication:
+			return fmt.Sprintf("give up (%v): %v %q: %s", advice, r, text, r.Description())
+		}
+		return "unreachable"
 	}
 	for _, err := range []error{
 		&frameClosed{reasons.Normal, ""},
@@ -186,17 +192,36 @@ func Example_closeHandler() {
 		&frameClosed{reasons.TryAgainLater, ""},
 		io.ErrUnexpectedEOF,
 		&frameClosed{reasons.MessageTooBig, "max 1 MiB"},
+		&frameClosed{reasons.Unauthorized, "token expired"},
 		context.Canceled,
 	} {
 		fmt.Println(decide(err))
 	}
 	// Output:
 	// done
-	// reconnect with back-off
+	// reconnect after a random 5s to 30s
 	// try another server
 	// reconnect with back-off
-	// give up: MessageTooBig "max 1 MiB": A message was larger than the endpoint is willing to process.
+	// give up (fix): MessageTooBig "max 1 MiB": A message was larger than the endpoint is willing to process.
+	// give up (denied): Unauthorized "token expired": The request needs authentication that was missing or did not succeed, as HTTP 401 does.
 	// no close: context canceled
+}
+
+// Advice tells a client what to do once its connection has ended.
+func ExampleReason_Advice() {
+	for _, r := range []reasons.Reason{reasons.Normal, reasons.GoingAway, reasons.ServiceRestart, reasons.TryAgainLater,
+		reasons.ProtocolError, reasons.PolicyViolation, 4001, 999} {
+		fmt.Printf("%d %v: %v\n", r, r, r.Advice())
+	}
+	// Output:
+	// 1000 Normal: done
+	// 1001 GoingAway: reconnect
+	// 1012 ServiceRestart: reconnect later
+	// 1013 TryAgainLater: elsewhere
+	// 1002 ProtocolError: fix
+	// 1008 PolicyViolation: denied
+	// 4001 Reason(4001): application
+	// 999 Reason(999): fix
 }
 
 func Example_flagTextVar() {

@@ -30,6 +30,8 @@ type codeInfo struct {
 	MaySend          bool           `json:"may_send"`
 	BrowserCloseable bool           `json:"browser_closeable"`
 	Reserved         bool           `json:"reserved"`
+	Advice           string         `json:"advice"`                 // what a client should do after it: Reason.Advice
+	AdviceDelay      []string       `json:"advice_delay,omitempty"` // the bounds of the wait before reconnecting, if any
 	Description      string         `json:"description"`
 	Note             string         `json:"note,omitempty"`    // only for reserved codes
 	Matched          string         `json:"matched,omitempty"` // the text of a log line that gave the code
@@ -60,9 +62,31 @@ func describe(r reasons.Reason) codeInfo {
 		MaySend:          r.Valid(),
 		BrowserCloseable: r.BrowserCloseable(),
 		Reserved:         r.Reserved(),
+		Advice:           r.Advice().String(),
+		AdviceDelay:      adviceDelay(r.Advice()),
 		Description:      r.Description(),
 		Note:             reservedNotes[r],
 	}
+}
+
+// adviceDelay is the advice's delay bounds as text, nil when it names none.
+func adviceDelay(a reasons.Advice) []string {
+	lo, hi := a.Delay()
+	if hi == 0 {
+		return nil
+	}
+	return []string{lo.String(), hi.String()}
+}
+
+// adviceText says in a line what a client should do after a code.
+var adviceText = map[reasons.Advice]string{
+	reasons.AdviceDone:           "done: do not reconnect on your own",
+	reasons.AdviceReconnect:      "reconnect, with capped exponential back-off and jitter",
+	reasons.AdviceReconnectLater: "reconnect later, after a random %v to %v (IANA registration)",
+	reasons.AdviceElsewhere:      "elsewhere: another server; this one only when the user asks (IANA registration)",
+	reasons.AdviceFix:            "fix: one side has a bug; reconnecting unchanged repeats it",
+	reasons.AdviceDenied:         "denied: credentials or policy; ask the user, do not loop",
+	reasons.AdviceApplication:    "application: its meaning, and what to do, are the application's",
 }
 
 // nameOf returns the name of a named code and "" for any other.
@@ -184,6 +208,11 @@ func explainBlock(w io.Writer, c codeInfo, extra ...[2]string) {
 	b.line("may be sent", yesNo(c.MaySend))
 	b.line("browser may send", yesNo(c.BrowserCloseable)+" (WebSocket.close() in a page's script)")
 	b.line("reserved", yesNo(c.Reserved))
+	advice := adviceText[c.Code.Advice()]
+	if lo, hi := c.Code.Advice().Delay(); hi != 0 {
+		advice = fmt.Sprintf(advice, lo, hi)
+	}
+	b.line("client advice", advice)
 	b.line("meaning", c.Description)
 	if c.Note != "" {
 		b.line("note", c.Note)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -36,6 +37,7 @@ const (
   may be sent       no
   browser may send  no (WebSocket.close() in a page's script)
   reserved          yes
+  client advice     reconnect, with capped exponential back-off and jitter
   meaning           Reported locally when the connection ended without any Close
                     frame, such as a dropped TCP connection. It must never be
                     sent; a client usually reconnects with back-off.
@@ -47,6 +49,8 @@ const (
   may be sent       yes
   browser may send  yes (WebSocket.close() in a page's script)
   reserved          no
+  client advice     application: its meaning, and what to do, are the
+                    application's
   meaning           Private use: applications agree on their meaning between
                     themselves; both sides may send them.
 `
@@ -56,6 +60,7 @@ const (
   may be sent       yes
   browser may send  yes (WebSocket.close() in a page's script)
   reserved          no
+  client advice     done: do not reconnect on your own
   meaning           The connection did what it was opened for and both sides are
                     done with it.
 `
@@ -65,6 +70,7 @@ const (
   may be sent       yes
   browser may send  no (WebSocket.close() in a page's script)
   reserved          no
+  client advice     fix: one side has a bug; reconnecting unchanged repeats it
   meaning           Sent by a client whose required extensions the server did
                     not agree to in the handshake; the reason may name them.
                     Servers never send it.
@@ -75,6 +81,7 @@ const (
   may be sent       yes
   browser may send  no (WebSocket.close() in a page's script)
   reserved          no
+  client advice     reconnect, with capped exponential back-off and jitter
   meaning           The endpoint is leaving, for example a server shutting down
                     or a browser tab navigating away. A client may reconnect
                     later.
@@ -120,6 +127,7 @@ var cliCases = []cliCase{
       "may_send": true,
       "browser_closeable": true,
       "reserved": false,
+      "advice": "application",
       "description": "Private use: applications agree on their meaning between themselves; both sides may send them."
     }
   ]
@@ -269,6 +277,17 @@ func TestJSONOutput(t *testing.T) {
 		last := ranges[4].(map[string]any)
 		if last["first"] != 5000.0 || last["last"] != 65535.0 || last["range"] != "Outside" {
 			t.Errorf("last range = %v", last)
+		}
+	})
+	t.Run("advice", func(t *testing.T) {
+		doc, _ := decode(t, "1012", "1013")
+		codes := doc["codes"].([]any)
+		restart, later := codes[0].(map[string]any), codes[1].(map[string]any)
+		if fmt.Sprintf("%v %v", restart["advice"], restart["advice_delay"]) != "reconnect later [5s 30s]" {
+			t.Errorf("1012: advice %v, delay %v", restart["advice"], restart["advice_delay"])
+		}
+		if _, has := later["advice_delay"]; has || later["advice"] != "elsewhere" {
+			t.Errorf("1013: advice %v, delay %v", later["advice"], later["advice_delay"])
 		}
 	})
 	t.Run("explain", func(t *testing.T) {

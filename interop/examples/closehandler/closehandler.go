@@ -38,32 +38,35 @@ func (a Action) String() string {
 
 // Decide reads how the connection ended from err, whatever the library's
 // read (or gws's OnClose) returned, and says what to do next; why is for
-// the log. The switch names every constant of [reasons.Reason] and has no
-// default case, so the exhaustive analyzer, which make test runs, fails the
-// build when the reasons package gains a constant this handler has not
-// considered.
+// the log. It follows the code's [reasons.Advice]. The switch names every
+// constant of [reasons.Advice] and has no default case, so the exhaustive
+// analyzer, which make test runs, fails the build when the reasons package
+// gains a piece of advice this handler has not considered.
 func Decide(err error) (a Action, why string) {
-	switch r, text, _ := reasons.FromError(err); r {
-	case reasons.Normal, reasons.NoStatus:
-		return Done, r.String()
-	case reasons.GoingAway, reasons.ServiceRestart, reasons.AbnormalClose,
-		reasons.BadGateway, reasons.UnexpectedCondition, reasons.Timeout:
-		return Reconnect, r.String()
-	case reasons.TryAgainLater:
-		// The IANA registry's source for 1013 asks clients not to reconnect
-		// to the same server by themselves (see the doc of reasons.Reason).
-		return Elsewhere, r.String()
-	case reasons.ProtocolError, reasons.UnacceptableData, reasons.InconsistentData,
-		reasons.PolicyViolation, reasons.MessageTooBig, reasons.ExtensionNotPresent,
-		reasons.Unauthorized, reasons.Forbidden, reasons.Reserved,
-		reasons.TLSHandshakeFailure:
-		return GiveUp, fmt.Sprintf("%v %q", r, text)
-	case 0:
+	r, text, ok := reasons.FromError(err)
+	if !ok {
 		// No close: a timeout, a cancelled context, or an error the
 		// library made up, such as a refused close code.
 		return GiveUp, "no close: " + err.Error()
 	}
-	// A code without a name. 4000-4999 belong to the application, which
-	// would decide here; this one treats them, and anything else, as final.
-	return GiveUp, "a code without a name: " + err.Error()
+	switch advice := r.Advice(); advice {
+	case reasons.AdviceDone:
+		return Done, r.String()
+	case reasons.AdviceReconnect:
+		return Reconnect, r.String()
+	case reasons.AdviceReconnectLater:
+		lo, hi := advice.Delay()
+		return Reconnect, fmt.Sprintf("%v: first wait a random %v to %v", r, lo, hi)
+	case reasons.AdviceElsewhere:
+		// The IANA registration of 1013 asks clients not to reconnect to
+		// the same server by themselves.
+		return Elsewhere, r.String()
+	case reasons.AdviceFix, reasons.AdviceDenied:
+		return GiveUp, fmt.Sprintf("%v %q", r, text)
+	case reasons.AdviceApplication:
+		// 4000-4999 and most of 3000-3999 belong to the application, which
+		// would decide here; this one treats them as final.
+		return GiveUp, fmt.Sprintf("application code %d %q", uint16(r), text)
+	}
+	return GiveUp, fmt.Sprintf("no advice for %v", r)
 }

@@ -100,7 +100,7 @@ func Example_gorilla() {
 	// /close/1013  try another server      TryAgainLater
 	// /close/1008  give up                 PolicyViolation "bye"
 	// /close/3000  give up                 Unauthorized "bye"
-	// /close/4001  give up                 a code without a name: websocket: close 4001: bye
+	// /close/4001  give up                 application code 4001 "bye"
 	// /drop        reconnect with back-off AbnormalClose
 }
 
@@ -124,7 +124,7 @@ func Example_coder() {
 	// /close/1013  try another server      TryAgainLater
 	// /close/1008  give up                 PolicyViolation "bye"
 	// /close/3000  give up                 Unauthorized "bye"
-	// /close/4001  give up                 a code without a name: failed to get reader: received close frame: status = StatusCode(4001) and reason = "bye"
+	// /close/4001  give up                 application code 4001 "bye"
 	// /drop        reconnect with back-off AbnormalClose
 }
 
@@ -159,7 +159,7 @@ func Example_gobwas() {
 	// /close/1013  give up                 no close: status code is not defined in spec
 	// /close/1008  give up                 PolicyViolation "bye"
 	// /close/3000  give up                 Unauthorized "bye"
-	// /close/4001  give up                 a code without a name: ws closed: 4001 bye
+	// /close/4001  give up                 application code 4001 "bye"
 	// /drop        reconnect with back-off AbnormalClose
 }
 
@@ -189,7 +189,7 @@ func Example_gws() {
 	// /close/1013  try another server      TryAgainLater
 	// /close/1008  give up                 PolicyViolation "bye"
 	// /close/3000  give up                 Unauthorized "bye"
-	// /close/4001  give up                 a code without a name: gws: connection closed, code=4001, reason=bye
+	// /close/4001  give up                 application code 4001 "bye"
 	// /drop        reconnect with back-off AbnormalClose
 }
 
@@ -207,6 +207,6 @@ func Example_fasthttp() {
 	// /close/1013  try another server      TryAgainLater
 	// /close/1008  give up                 PolicyViolation "bye"
 	// /close/3000  give up                 Unauthorized "bye"
-	// /close/4001  give up                 a code without a name: websocket: close 4001: bye
+	// /close/4001  give up                 application code 4001 "bye"
 	// /drop        reconnect with back-off AbnormalClose
 }
