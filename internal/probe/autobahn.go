@@ -140,17 +140,19 @@ func sameEvents(got, want []Event) bool {
 // autobahnClose is the close as Autobahn's client sees it: the code of the
 // server's Close frame, if it recorded one, and whether the close was clean.
 func autobahnClose(got Reply) (code reasons.Reason, hasCode, clean bool) {
-	if !got.closed() || got.FrameRule != "" || got.Masked || got.RSV != 0 || got.FINClear {
+	if !got.closed() || got.FrameRule != "" || got.maskBroken() || got.RSV != 0 || got.FINClear {
 		return 0, false, false
 	}
+	// Autobahn, as a server, drops TCP itself once the client has answered.
+	kept := got.KeptOpen && !got.FromClient
 	switch n := len(got.Body); {
 	case n == 0:
-		return 0, false, !got.KeptOpen
+		return 0, false, !kept
 	case n == 1 || n > reasons.MaxPayloadLen:
 		return 0, false, false
 	}
 	code = got.code()
-	return code, true, autobahnAccepts(code) && utf8.Valid(got.Body[2:]) && !got.KeptOpen
+	return code, true, autobahnAccepts(code) && utf8.Valid(got.Body[2:]) && !kept
 }
 
 // autobahnAccepts reports whether Autobahn's client takes code in a Close

@@ -26,6 +26,7 @@ package probe
 
 import (
 	"encoding/binary"
+	"errors"
 	"strconv"
 	"strings"
 
@@ -171,4 +172,24 @@ func (c Case) Want() Reply {
 		return Close([]byte{})
 	}
 	return Close(binary.BigEndian.AppendUint16(nil, uint16(r)))
+}
+
+// CaseFor is a case for a Close frame body outside the list, such as the
+// one a server sends on request, with the expectation of the Autobahn case
+// it is most like: 7.3.1 for an empty body, 7.7.x for a valid code, 7.5.1
+// for a reason that is not UTF-8, 7.9.x for anything else malformed.
+func CaseFor(name string, payload []byte) Case {
+	c := Case{Name: name, Payload: payload}
+	r, _, err := reasons.Parse(payload)
+	switch {
+	case err == nil && len(payload) == 0:
+		c.Expect = like("7.3.1", normalClose)
+	case err == nil:
+		c.Expect = like("7.7.x", validCode(r))
+	case errors.Is(err, reasons.ErrInvalidUTF8):
+		c.Expect = like("7.5.1", badReason)
+	default:
+		c.Expect = like("7.9.x", protocolError)
+	}
+	return c
 }

@@ -34,7 +34,23 @@ type Conn struct {
 	tcp     net.Conn           // for deadlines; under TLS for wss://
 	rw      io.ReadWriteCloser // the upgraded stream, after the handshake
 	timeout time.Duration
+	server  bool // this end is the server: it does not mask, and its peer must
 }
+
+// ServerConn is a Conn on the server's end of conn, whose opening
+// handshake the caller has completed; r reads what the client sent (a
+// *bufio.Reader holding bytes already read, or conn itself). Its frames
+// are not masked, and the client's must be.
+func ServerConn(conn net.Conn, r io.Reader, timeout time.Duration) *Conn {
+	return &Conn{tcp: conn, rw: readWriteCloser{r, conn}, timeout: timeout, server: true}
+}
+
+type readWriteCloser struct {
+	io.Reader
+	net.Conn
+}
+
+func (rw readWriteCloser) Read(p []byte) (int, error) { return rw.Reader.Read(p) }
 
 // A HandshakeError says why the opening handshake failed.
 type HandshakeError struct {
@@ -178,14 +194,24 @@ func (c *Conn) WriteClose(payload []byte) error {
 	return c.WriteFrames([]Frame{{Op: wsframe.OpClose, Payload: payload}})
 }
 
-// WriteFrames sends frames, each masked with a fresh key, in one write.
+// WriteFrames sends frames in one write, each masked with a fresh key from
+// a client, unmasked from a server.
 func (c *Conn) WriteFrames(frames []Frame) error {
 	var b []byte
 	for _, f := range frames {
-		h := wsframe.Header{Fin: !f.More, Opcode: f.Op, Masked: true}
-		rand.Read(h.Mask[:])
+		h := wsframe.Header{Fin: !f.More, Opcode: f.Op, Masked: !c.server}
+		if h.Masked {
+			rand.Read(h.Mask[:])
+		}
 		b = wsframe.AppendFrame(b, h, f.Payload)
 	}
+	c.tcp.SetWriteDeadline(time.Now().Add(c.timeout))
+	_, err := c.rw.Write(b)
+	return err
+}
+
+// Write sends b as it is: frames the caller built, rule-breaking or not.
+func (c *Conn) Write(b []byte) error {
 	c.tcp.SetWriteDeadline(time.Now().Add(c.timeout))
 	_, err := c.rw.Write(b)
 	return err
@@ -207,7 +233,7 @@ func (c *Conn) ReadReply() Reply {
 func (c *Conn) ReadReplyBy(deadline time.Time) Reply {
 	c.tcp.SetReadDeadline(deadline)
 	var (
-		r   Reply
+		r   = Reply{FromClient: c.server}
 		msg *Event // the message whose fragments are coming in
 	)
 	record := func(e Event) {
@@ -240,7 +266,7 @@ func (c *Conn) ReadReplyBy(deadline time.Time) Reply {
 			return r
 		}
 		r.Frames++
-		if rule := headerRule(h); rule != "" && r.FrameRule == "" {
+		if rule := headerRule(h, c.server); rule != "" && r.FrameRule == "" {
 			r.FrameRule = fmt.Sprintf("a %s frame before the Close: %s", h.Opcode, rule)
 		}
 		data := string(payload[:min(len(payload), 125)])

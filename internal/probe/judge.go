@@ -59,7 +59,9 @@ func sendRule(got Reply) string {
 		return ""
 	}
 	switch n := len(got.Body); {
-	case got.Masked:
+	case got.maskBroken() && got.FromClient:
+		return "the Close frame is not masked: a client must mask its frames (§5.3)"
+	case got.maskBroken():
 		return "the Close frame is masked: a server must not mask its frames (§5.1)"
 	case got.RSV != 0:
 		return fmt.Sprintf("the Close frame has RSV bits %#x with no extension negotiated (§5.2)", got.RSV)

@@ -19,8 +19,12 @@ type Reply struct {
 	// read on, such as a 64-bit length with its top bit set (§5.2).
 	Broken string
 
-	// The header of the Close frame, where it breaks a rule.
-	Masked   bool // a server's frame must not be masked (§5.1)
+	// FromClient says the reply came from a client, to a server: its
+	// frames must be masked (§5.3), where a server's must not (§5.1).
+	FromClient bool
+
+	// The header of the Close frame.
+	Masked   bool // masked: wrong from a server (§5.1), required from a client (§5.3)
 	RSV      byte // RSV bits, with no extension negotiated (§5.2)
 	FINClear bool // a control frame must not be fragmented (§5.5)
 
@@ -111,7 +115,10 @@ func (r Reply) closeString() string {
 	if len(r.Body) > reasons.MaxPayloadLen {
 		s += fmt.Sprintf(", %d-byte body", len(r.Body))
 	}
-	if r.Masked {
+	switch {
+	case r.maskBroken() && r.FromClient:
+		s += ", unmasked"
+	case r.maskBroken():
 		s += ", masked"
 	}
 	if r.RSV != 0 {
@@ -139,12 +146,19 @@ func (r Reply) code() reasons.Reason {
 	return reasons.Reason(binary.BigEndian.Uint16(r.Body))
 }
 
-// headerRule names the rule a frame header from a server breaks, or "".
-// The probe negotiates no extension, so any RSV bit breaks §5.2.
-func headerRule(h wsframe.Header) string {
+// maskBroken reports whether the Close frame's mask breaks its sender's
+// rule.
+func (r Reply) maskBroken() bool { return r.Masked != r.FromClient }
+
+// headerRule names the rule a frame header breaks, or "": from a server
+// when fromClient is false, else from a client. The probe and the server
+// negotiate no extension, so any RSV bit breaks §5.2.
+func headerRule(h wsframe.Header, fromClient bool) string {
 	switch {
-	case h.Masked:
+	case h.Masked && !fromClient:
 		return "a server must not mask its frames (§5.1)"
+	case !h.Masked && fromClient:
+		return "a client must mask its frames (§5.3)"
 	case h.Rsv != 0:
 		return "RSV bits set with no extension negotiated (§5.2)"
 	case h.Opcode.Control() && !h.Fin:

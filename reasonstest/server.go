@@ -1,0 +1,324 @@
+package reasonstest
+
+import (
+	"bufio"
+	_ "embed"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wsreasons/reasons"
+	"github.com/wsreasons/reasons/internal/probe"
+)
+
+// Server is a WebSocket server on 127.0.0.1 that closes its clients' connections
+// in the ways a test asks for and records how each client answers: the
+// client-side mirror of [CheckServer]. It is shaped like
+// httptest.Server. Its paths:
+//
+//	/close/CODE?reason=TEXT&after=DUR  completes the handshake, waits DUR (default 0),
+//	                                   sends a Close frame with CODE (any 0..65535,
+//	                                   sent as it is) and TEXT, and judges the answer
+//	/drop?after=DUR                    cuts TCP with no Close frame
+//	/raw/ID                            sends one of the probe's cases (by Autobahn id,
+//	                                   such as 7.9.1, or by name) and judges the answer
+//	                                   with the same rules and grades as the probe
+//	/silent                            never answers the client's Close frame, to see
+//	                                   whether the client closes TCP by itself
+//	/                                  a WebSocket: the next step of the script (see
+//	                                   [Script]); otherwise the page that runs the
+//	                                   close cases in a browser
+//
+// Every connection ends in an [Event].
+type Server struct {
+	URL string // ws://127.0.0.1:PORT
+	*Handler
+	srv *httptest.Server
+}
+
+// NewServer starts a Server on a free port of 127.0.0.1. Close it when done.
+func NewServer(opts ...ServerOption) *Server {
+	h := NewHandler(opts...)
+	srv := httptest.NewServer(h)
+	return &Server{URL: "ws" + strings.TrimPrefix(srv.URL, "http"), Handler: h, srv: srv}
+}
+
+// Close stops the server and ends every connection it holds.
+func (s *Server) Close() {
+	s.srv.CloseClientConnections()
+	s.srv.Close()
+}
+
+// ServerOption changes how a Server or Handler behaves.
+type ServerOption func(*Handler)
+
+// Script makes every new WebSocket connection on / get the next step:
+// a Close frame with that code, an empty Close frame for 1005, or TCP cut
+// with no Close frame for 1006. After the last step, each further
+// connection gets the last step again. [Handler.Reconnects] judges, step by
+// step, when the client came back against the code's [reasons.Advice].
+func Script(codes ...reasons.Reason) ServerOption {
+	return func(h *Handler) { h.script = codes }
+}
+
+// OnEvent calls f with each event as it happens, one call at a time.
+func OnEvent(f func(Event)) ServerOption { return func(h *Handler) { h.onEvent = f } }
+
+// ClientTimeout bounds how long the server waits for a client's answer
+// (5 s without it).
+func ClientTimeout(d time.Duration) ServerOption { return func(h *Handler) { h.timeout = d } }
+
+// Event is what happened on one connection to a Server.
+type Event struct {
+	Time   time.Time `json:"time"` // when the server acted
+	Remote string    `json:"remote"`
+	Path   string    `json:"path"`
+	// Sent is what the server did: the Close frame it sent, "TCP cut", or
+	// a probe case.
+	Sent string `json:"sent"`
+	// Got is the client's answer, as the probe writes a reply: its Close
+	// frame's code, "empty", "dropped", "timed out", and more.
+	Got      string  `json:"got"`
+	GotText  string  `json:"got_text,omitempty"`
+	Verdict  Verdict `json:"verdict,omitempty"`
+	Rule     string  `json:"rule,omitempty"`
+	Autobahn string  `json:"autobahn,omitempty"` // the Autobahn case id of a /raw case
+	Grade    Grade   `json:"autobahn_grade,omitempty"`
+	Note     string  `json:"note,omitempty"` // for a script step, its number and code
+}
+
+// Handler is the http.Handler of a [Server], for mounting on a server of
+// your own, as wsreason serve does.
+type Handler struct {
+	script  []reasons.Reason
+	onEvent func(Event)
+	timeout time.Duration
+
+	mu     sync.Mutex
+	events []Event
+	steps  []step // the script's steps so far
+}
+
+// step is one scripted connection: when it arrived and when the server
+// closed it.
+type step struct {
+	code            reasons.Reason
+	arrived, closed time.Time
+}
+
+// NewHandler returns a Handler with opts.
+func NewHandler(opts ...ServerOption) *Handler {
+	h := &Handler{timeout: DefaultTimeout}
+	for _, o := range opts {
+		o(h)
+	}
+	return h
+}
+
+// Events returns what happened so far, in order.
+func (h *Handler) Events() []Event {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]Event(nil), h.events...)
+}
+
+func (h *Handler) record(e Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.events = append(h.events, e)
+	if h.onEvent != nil {
+		h.onEvent(e)
+	}
+}
+
+//go:embed page.html
+var page []byte
+
+// maxAfter bounds the after= wait.
+const maxAfter = time.Minute
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	path := r.URL.Path
+	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		switch path {
+		case "/":
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Write(page)
+		case "/cases":
+			h.serveCases(w)
+		case "/events":
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(h.Events())
+		default:
+			http.Error(w, "not a WebSocket request: "+path+" wants Upgrade: websocket", http.StatusBadRequest)
+		}
+		return
+	}
+	after, err := parseAfter(r.URL.Query().Get("after"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	var run func(c *probe.Conn, e *Event)
+	switch {
+	case path == "/" && len(h.script) > 0:
+		run = h.scriptStep
+	case strings.HasPrefix(path, "/close/"):
+		code, err := strconv.Atoi(strings.TrimPrefix(path, "/close/"))
+		if err != nil || code < 0 || code > 65535 {
+			http.Error(w, fmt.Sprintf("%q: the code after /close/ is a number from 0 to 65535", strings.TrimPrefix(path, "/close/")), http.StatusBadRequest)
+			return
+		}
+		text := r.URL.Query().Get("reason")
+		run = func(c *probe.Conn, e *Event) {
+			body := append(binary.BigEndian.AppendUint16(nil, uint16(code)), text...)
+			h.closeWith(c, e, probe.CaseFor("close "+strconv.Itoa(code), body))
+		}
+	case path == "/drop":
+		run = func(c *probe.Conn, e *Event) {
+			e.Sent = "TCP cut, no Close frame"
+			c.Close()
+			e.Got = "n/a"
+		}
+	case strings.HasPrefix(path, "/raw/"):
+		cs, ok := findCase(strings.TrimPrefix(path, "/raw/"))
+		if !ok {
+			http.Error(w, fmt.Sprintf("no probe case %q: GET /cases lists them", strings.TrimPrefix(path, "/raw/")), http.StatusNotFound)
+			return
+		}
+		run = func(c *probe.Conn, e *Event) { h.closeWith(c, e, cs) }
+	case path == "/silent":
+		run = h.silent
+	default:
+		http.Error(w, "no such path: "+path, http.StatusNotFound)
+		return
+	}
+	conn, br, err := upgrade(w, r)
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	c := probe.ServerConn(conn, br, h.timeout)
+	e := Event{Remote: r.RemoteAddr, Path: r.URL.RequestURI()}
+	if after > 0 {
+		time.Sleep(after)
+	}
+	e.Time = time.Now()
+	run(c, &e)
+	h.record(e)
+}
+
+func parseAfter(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 || d > maxAfter {
+		return 0, fmt.Errorf("after=%q: a duration from 0 to %v, such as 500ms", s, maxAfter)
+	}
+	return d, nil
+}
+
+// upgrade completes the server's side of the opening handshake (RFC 6455
+// §4.2.2) by hand, so that every byte after it is the server's to choose.
+func upgrade(w http.ResponseWriter, r *http.Request) (net.Conn, *bufio.Reader, error) {
+	key := r.Header.Get("Sec-WebSocket-Key")
+	if r.Method != http.MethodGet || key == "" || r.Header.Get("Sec-WebSocket-Version") != "13" {
+		http.Error(w, "a WebSocket handshake needs GET, Sec-WebSocket-Key and Sec-WebSocket-Version: 13 (RFC 6455 §4.2.1)", http.StatusBadRequest)
+		return nil, nil, fmt.Errorf("bad handshake")
+	}
+	conn, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	fmt.Fprintf(conn, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", probe.AcceptKey(key))
+	return conn, brw.Reader, nil
+}
+
+// closeWith sends c's frames to the client and judges its answer.
+func (h *Handler) closeWith(conn *probe.Conn, e *Event, c probe.Case) {
+	e.Sent = sentOf(c)
+	if err := conn.WriteFrames(c.Frames()); err != nil {
+		e.Got = "write failed: " + err.Error()
+		return
+	}
+	got := conn.ReadReply()
+	res := probe.Judge(c, got)
+	e.Got, e.GotText = got.String(), got.Text()
+	e.Verdict, e.Rule = Verdict(res.Verdict), res.Rule
+	e.Autobahn, e.Grade = c.Autobahn, Grade(res.Grade)
+}
+
+func sentOf(c probe.Case) string {
+	s := "Close " + strings.TrimSpace(fmt.Sprintf("% x", c.Payload))
+	if len(c.Payload) == 0 {
+		s = "empty Close"
+	}
+	if c.Autobahn != "" || len(c.Before)+len(c.After) > 0 {
+		s = c.Name + ": " + s
+	}
+	return s
+}
+
+// silent reads until the client's Close frame and never answers it; the
+// event says whether, and when, the client closed TCP by itself.
+func (h *Handler) silent(c *probe.Conn, e *Event) {
+	e.Sent = "no answer to the client's Close"
+	got := c.ReadReply() // the client's Close, when it sends one
+	if !got.TimedOut && !got.Dropped {
+		start := time.Now()
+		if c.AwaitTCPClose() {
+			e.Got = fmt.Sprintf("Close %s, then TCP closed after %v", got, time.Since(start).Round(time.Millisecond))
+			e.Verdict = OK
+			return
+		}
+		e.Got = fmt.Sprintf("Close %s, then TCP kept open for %v", got, h.timeout)
+		e.Verdict = Tolerated
+		e.Rule = "a client waits a while for the server to close TCP, then may close it (§7.1.1); it kept it open"
+		return
+	}
+	e.Got = got.String()
+}
+
+// findCase finds a probe case by Autobahn id or name.
+func findCase(id string) (probe.Case, bool) {
+	if u, err := url.PathUnescape(id); err == nil {
+		id = u
+	}
+	for _, c := range probe.Cases() {
+		if !c.AfterClose && (c.Autobahn == id || strings.EqualFold(c.Name, id)) {
+			return c, true
+		}
+	}
+	return probe.Case{}, false
+}
+
+// serveCases lists the /raw cases as JSON.
+func (h *Handler) serveCases(w http.ResponseWriter) {
+	type row struct {
+		ID       string `json:"id"` // the path after /raw/
+		Autobahn string `json:"autobahn"`
+		Name     string `json:"name"`
+	}
+	var rows []row
+	for _, c := range probe.Cases() {
+		if c.AfterClose {
+			continue // a question for servers
+		}
+		id := c.Autobahn
+		if id == "" {
+			id = url.PathEscape(c.Name)
+		}
+		rows = append(rows, row{id, c.Autobahn, c.Name})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(rows)
+}
