@@ -12,6 +12,9 @@
 //	wsreason probe [-json] [-strict] [-timeout D] [-parallel N] [-insecure]
 //	               [-H 'Name: value']... URL
 //	                               check a live ws:// or wss:// server
+//	wsreason serve [-addr A] [-script CODES] [-json] [-for DUR]
+//	                               serve clients Close frames and judge
+//	                               their answers and reconnects
 //
 // Add -json for one JSON document instead of text. Exit status: 0 on success,
 // 1 when a payload or frame is invalid or a body cannot be built, 2 for bad

@@ -30,6 +30,8 @@ Usage:
   wsreason -format CODE [TEXT]   build the Close frame body for CODE and TEXT
   wsreason probe URL             check how a live server answers Close frames
                                  (wsreason probe -h says more)
+  wsreason serve                 a server that tests how clients answer Close
+                                 frames and reconnect (wsreason serve -h)
 
 Flags:
   -json      print one JSON document instead of text
@@ -78,6 +80,9 @@ type options struct {
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "probe" {
 		return runProbe(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "serve" {
+		return runServe(args[1:], stdout, stderr)
 	}
 	opts, err := parseArgs(args)
 	if errors.Is(err, flag.ErrHelp) {
