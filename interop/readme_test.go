@@ -130,6 +130,44 @@ func TestReadmeTables(t *testing.T) {
 	checkReadmeSection(t, "raw", b.String())
 
 	b.Reset()
+	b.WriteString("| Autobahn | case sent by the server | reasons answers |")
+	for _, cl := range clientsUnderTest {
+		b.WriteString(" " + cl.name + " |")
+	}
+	b.WriteString("\n|---|---|---|" + strings.Repeat("---|", len(clientsUnderTest)) + "\n")
+	for _, c := range rawCases {
+		if c.AfterClose {
+			continue
+		}
+		id := c.Autobahn
+		if id == "" {
+			id = "(like " + c.Expect.Like + ")"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s |", id, c.Name, c.Want())
+		for _, cl := range clientsUnderTest {
+			got, deviates := cl.want[c.Name]
+			if !deviates {
+				got = c.Want().String()
+			}
+			r := clientReply(t, c, got)
+			cell := got
+			if got == unmasked {
+				cell = "unmasked"
+			}
+			switch c.Judge(r).Verdict {
+			case probe.Wrong:
+				cell = "**" + cell + "**"
+			case probe.Tolerated:
+				cell = "*" + cell + "*"
+			case probe.OK:
+			}
+			b.WriteString(" " + cell + " · " + string(c.Grade(r)) + " |")
+		}
+		b.WriteString("\n")
+	}
+	checkReadmeSection(t, "clientraw", b.String())
+
+	b.Reset()
 	b.WriteString("| peer | its close call | departs from that rule |\n|---|---|---|\n")
 	for _, br := range browsers {
 		fmt.Fprintf(&b, "| %s | `WebSocket.close(code, reason)` in a page | %s |\n", br.name, departures(br.refuses))
@@ -232,5 +270,18 @@ func parseReplyTo(t *testing.T, c probe.Case, s string) probe.Reply {
 			}
 		}
 	}
+	return r
+}
+
+// clientReply reads a client's answer as the client table writes it: as
+// parseReplyTo does, masked as a client's frame must be, or "unmasked".
+func clientReply(t *testing.T, c probe.Case, s string) probe.Reply {
+	if s == unmasked {
+		r := probe.Close([]byte{0x12, 0x34}) // any code
+		r.FromClient = true
+		return r
+	}
+	r := parseReplyTo(t, c, s)
+	r.FromClient, r.Masked = true, true
 	return r
 }

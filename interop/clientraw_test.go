@@ -1,0 +1,156 @@
+package interop
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wsreasons/reasons/internal/probe"
+	"github.com/wsreasons/reasons/reasonstest"
+)
+
+// clientUnderTest is a client that connects to a URL and lets its library answer
+// whatever the server sends, as an application that only reads would.
+type clientUnderTest struct {
+	name string
+	// run connects to url and returns once the connection has ended.
+	run func(t *testing.T, url string)
+	// want holds what the client answers where that differs from the
+	// answer of package reasons (Case.Want), by case name.
+	want map[string]string
+}
+
+func goClient(lib library, want map[string]string) clientUnderTest {
+	return clientUnderTest{name: lib.name, want: want, run: func(t *testing.T, url string) {
+		ep, err := lib.dial(context.Background(), url)
+		if err != nil {
+			t.Errorf("%s dial: %v", lib.name, err)
+			return
+		}
+		ep.readErr(timeout)
+		ep.drop()
+	}}
+}
+
+func scriptedClient(sp scriptedPeer, want map[string]string) clientUnderTest {
+	var proc *scriptedProc
+	return clientUnderTest{name: sp.name, want: want, run: func(t *testing.T, url string) {
+		if proc == nil {
+			proc = startScripted(t, sp)
+		}
+		proc.await(proc.command("recv", url, 0, ""))
+	}}
+}
+
+// clientsUnderTest are the clients the server-side frames go to: how each
+// library's client answers a malformed Close frame from a server. Every
+// client but gobwas's answers as the same library's server does
+// (rawServers).
+var clientsUnderTest = []clientUnderTest{
+	goClient(libraries[0], serverAnswers("gorilla")),
+	goClient(libraries[1], serverAnswers("coder")),
+	// gobwas's client (wsutil) answers every Close frame it refuses with a
+	// Close frame whose header lacks the mask bit, so the server reads a
+	// scrambled code ("unmasked" stands for any code so sent); it drops
+	// the connection on a 126-byte body, and passes 5000 and up.
+	goClient(libraries[2], onBadUTF8(unmasked, map[string]string{
+		"1-byte body": unmasked,
+		"code 0":      unmasked, "code 999": unmasked, "code 1004": unmasked, "code 1005": unmasked,
+		"code 1006": unmasked, "code 1016": unmasked, "code 1100": unmasked, "code 2000": unmasked,
+		"code 2999": unmasked, "code 1015": unmasked,
+		"1012 (IANA)": unmasked, "1013 (IANA)": unmasked, "1014 (IANA)": unmasked,
+		"126-byte body": "dropped",
+		"code 5000":     "5000",
+		"code 65535":    "65535",
+	})),
+	goClient(libraries[3], serverAnswers("gws")),
+	goClient(libraries[4], serverAnswers("fasthttp")),
+	scriptedClient(nodeWS, serverAnswers("node-ws")),
+	scriptedClient(pythonWebsockets, serverAnswers("python-websockets")),
+}
+
+// unmasked stands, in a want map, for a Close frame sent without the mask
+// bit, whatever code it seems to carry.
+const unmasked = "unmasked"
+
+// serverAnswers is the deviation map of the server on the same library.
+func serverAnswers(name string) map[string]string {
+	for _, s := range rawServers {
+		if s.lib.name == name {
+			return s.want
+		}
+	}
+	panic("no raw server " + name)
+}
+
+// sameAnswer reports whether got, as the server wrote it, is want.
+func sameAnswer(got, want string) bool {
+	if want == unmasked {
+		return strings.HasSuffix(got, ", unmasked")
+	}
+	return got == want
+}
+
+// clientCases lists the /raw cases of a reasonstest server: every probe
+// case but the one that asks a server to close TCP.
+func clientCases(t *testing.T, srv *reasonstest.Server) []struct{ ID, Autobahn, Name string } {
+	resp, err := http.Get("http" + strings.TrimPrefix(srv.URL, "ws") + "/cases")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var cases []struct{ ID, Autobahn, Name string }
+	if err := json.NewDecoder(resp.Body).Decode(&cases); err != nil {
+		t.Fatal(err)
+	}
+	return cases
+}
+
+// TestClientRawCloseFrames sends every probe case from a reasonstest
+// server to each client and checks the client's answer, as the server
+// judged it, against the table above.
+func TestClientRawCloseFrames(t *testing.T) {
+	byName := map[string]probe.Case{}
+	for _, c := range rawCases {
+		byName[c.Name] = c
+	}
+	for _, cl := range clientsUnderTest {
+		t.Run(cl.name, func(t *testing.T) {
+			srv := reasonstest.NewServer(reasonstest.ClientTimeout(time.Second))
+			defer srv.Close()
+			for _, rc := range clientCases(t, srv) {
+				path := "/raw/" + rc.ID
+				cl.run(t, srv.URL+path)
+				e, ok := awaitEvent(srv, path)
+				if !ok {
+					t.Errorf("%s: no event", rc.Name)
+					continue
+				}
+				c := byName[rc.Name]
+				want, deviates := cl.want[rc.Name]
+				if !deviates {
+					want = c.Want().String()
+				}
+				if !sameAnswer(e.Got, want) {
+					t.Errorf("%s: %s answered %s, want %s (reasons: %s); %s", rc.Name, cl.name, e.Got, want, c.Want(), e.Verdict)
+				}
+			}
+		})
+	}
+}
+
+// awaitEvent waits for the event of the connection on path.
+func awaitEvent(srv *reasonstest.Server, path string) (reasonstest.Event, bool) {
+	for end := time.Now().Add(3 * time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+		for _, e := range srv.Events() {
+			if p, _ := url.PathUnescape(e.Path); e.Path == path || p == path {
+				return e, true
+			}
+		}
+	}
+	return reasonstest.Event{}, false
+}
