@@ -14,6 +14,7 @@ import (
 	"github.com/wsreasons/reasons"
 	"github.com/wsreasons/reasons/internal/probe"
 	"github.com/wsreasons/reasons/internal/wsframe"
+	"github.com/wsreasons/reasons/reasonstest"
 )
 
 var update = flag.Bool("update", false, "rewrite the generated tables in README.md")
@@ -166,6 +167,25 @@ func TestReadmeTables(t *testing.T) {
 		b.WriteString("\n")
 	}
 	checkReadmeSection(t, "clientraw", b.String())
+
+	b.Reset()
+	b.WriteString("| step | server closes with | advice |")
+	for _, rc := range reconnecters {
+		b.WriteString(" " + rc.name + " |")
+	}
+	b.WriteString("\n|---|---|---|" + strings.Repeat("---|", len(reconnecters)) + "\n")
+	for i, code := range reconnectScript {
+		fmt.Fprintf(&b, "| %d | %d %v | %v |", i+1, uint16(code), code, code.Advice())
+		for _, rc := range reconnecters {
+			v := string(rc.want[i])
+			if rc.want[i] == reasonstest.Wrong {
+				v = "**" + v + "**"
+			}
+			b.WriteString(" " + v + " |")
+		}
+		b.WriteString("\n")
+	}
+	checkReadmeSection(t, "reconnect", b.String())
 
 	b.Reset()
 	b.WriteString("| peer | its close call | departs from that rule |\n|---|---|---|\n")

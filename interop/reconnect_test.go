@@ -1,0 +1,138 @@
+package interop
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	gorillaws "github.com/gorilla/websocket"
+
+	"github.com/wsreasons/reasons"
+	"github.com/wsreasons/reasons/reasonstest"
+)
+
+// reconnectScript is the script every reconnecting client is judged by:
+// going away, a lost connection, a restart, then an overloaded server.
+var reconnectScript = []reasons.Reason{reasons.GoingAway, reasons.AbnormalClose, reasons.ServiceRestart, reasons.TryAgainLater}
+
+// reconnectRun is how long a reconnecting client is watched: long enough
+// for a careful client's 5-6 s wait after 1012.
+const reconnectRun = 8 * time.Second
+
+// reconnecter is a client that comes back, or not, after each close.
+type reconnecter struct {
+	name string
+	// run connects to url until it decides to stop, and returns then; it
+	// is killed at the end of the test when it runs in a process.
+	run func(t *testing.T, url string)
+	// want is the verdict of each step of reconnectScript.
+	want []reasonstest.Verdict
+}
+
+var careful = []reasonstest.Verdict{reasonstest.OK, reasonstest.OK, reasonstest.OK, reasonstest.OK}
+
+var reconnecters = []reconnecter{
+	{"Go, gorilla, the README's handler", carefulGo, careful},
+	{"Python websockets", processClient(pythonWebsockets, "reconnect.py"), careful},
+	{"Node ws", processClient(nodeWS, "reconnect.js"), careful},
+	// Back at once whatever the code: wrong after 1012 and after 1013.
+	{"naive: back at once", naiveGo, []reasonstest.Verdict{reasonstest.OK, reasonstest.OK, reasonstest.Wrong, reasonstest.Wrong}},
+}
+
+// carefulGo is the README's close handler on gorilla/websocket: it follows
+// Reason.Advice, with back-off, and waits 5-6 s after 1012 (the low end of
+// the registry's 5-30 s, to keep the test short).
+func carefulGo(t *testing.T, url string) {
+	backoff := 100 * time.Millisecond
+	for range 10 {
+		c, _, err := gorillaws.DefaultDialer.Dial(url, nil)
+		if err == nil {
+			for err == nil {
+				_, _, err = c.ReadMessage()
+			}
+			c.Close()
+		}
+		r, _, ok := reasons.FromError(err)
+		if !ok {
+			return
+		}
+		switch advice := r.Advice(); advice {
+		case reasons.AdviceReconnect:
+			time.Sleep(backoff + rand.N(backoff/2))
+			backoff = min(2*backoff, 10*time.Second)
+		case reasons.AdviceReconnectLater:
+			lo, _ := advice.Delay()
+			time.Sleep(lo + rand.N(time.Second))
+		case reasons.AdviceDone, reasons.AdviceElsewhere, reasons.AdviceFix, reasons.AdviceDenied, reasons.AdviceApplication:
+			return
+		}
+	}
+}
+
+// naiveGo comes back at once after every close, ten times.
+func naiveGo(t *testing.T, url string) {
+	for range 10 {
+		c, _, err := gorillaws.DefaultDialer.Dial(url, nil)
+		if err != nil {
+			return
+		}
+		for err == nil {
+			_, _, err = c.ReadMessage()
+		}
+		c.Close()
+	}
+}
+
+// processClient runs script of sp's peer against the URL; it returns when
+// the process exits by itself or the run is over.
+func processClient(sp scriptedPeer, script string) func(t *testing.T, url string) {
+	return func(t *testing.T, url string) {
+		path := sp.peer.need(t)
+		ctx, cancel := context.WithTimeout(context.Background(), reconnectRun)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, path, script, url)
+		cmd.Dir = sp.dir
+		cmd.WaitDelay = time.Second
+		var out lockedBuffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Run(); err != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			t.Errorf("%s %s: %v\n%s", path, script, err, out.String())
+		}
+	}
+}
+
+// TestReconnect runs each reconnecting client against a reasonstest
+// server with reconnectScript, as wsreason serve -script runs it, and
+// checks the verdict of every step.
+func TestReconnect(t *testing.T) {
+	for _, rc := range reconnecters {
+		t.Run(rc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := reasonstest.NewServer(reasonstest.Script(reconnectScript...), reasonstest.ClientTimeout(time.Second))
+			defer srv.Close()
+			done := make(chan struct{})
+			go func() { defer close(done); rc.run(t, srv.URL+"/") }()
+			select {
+			case <-done:
+			case <-time.After(reconnectRun + 2*time.Second):
+				t.Fatal("the client did not stop")
+			}
+			rows := srv.Reconnects()
+			if len(rows) < len(rc.want) {
+				t.Fatalf("%d steps, want at least %d: %+v", len(rows), len(rc.want), rows)
+			}
+			var got []string
+			for i, want := range rc.want {
+				if rows[i].Verdict != want {
+					t.Errorf("step %d (%d, %s): %s (%s), want %s", rows[i].Step, rows[i].Code, rows[i].Advice, rows[i].Verdict, rows[i].Rule, want)
+				}
+				got = append(got, string(rows[i].Verdict))
+			}
+			t.Logf("%s: %s", rc.name, strings.Join(got, " "))
+		})
+	}
+}
