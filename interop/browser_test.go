@@ -378,6 +378,25 @@ user_pref("browser.aboutwelcome.enabled", false);
 // returning.
 func runBrowser(t *testing.T, b browserEngine, path, url string, results <-chan browserResults) browserResults {
 	t.Helper()
+	var res browserResults
+	done := make(chan struct{})
+	go func() {
+		select {
+		case res = <-results:
+			close(done)
+		case <-time.After(browserTimeout + time.Second):
+		}
+	}()
+	launchBrowser(t, b, path, url, done, b.args)
+	return res
+}
+
+// launchBrowser starts the browser at path on url, with the arguments args
+// gives for a fresh profile, and returns once done is closed; it fails the
+// test when the browser exits first or browserTimeout passes. It kills the
+// browser, by its PID, before returning.
+func launchBrowser(t *testing.T, b browserEngine, path, url string, done <-chan struct{}, args func(profile, url string) []string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
 	defer cancel()
 	profile := t.TempDir()
@@ -386,7 +405,7 @@ func runBrowser(t *testing.T, b browserEngine, path, url string, results <-chan 
 			t.Fatal(err)
 		}
 	}
-	cmd := exec.CommandContext(ctx, path, b.args(profile, url)...)
+	cmd := exec.CommandContext(ctx, path, args(profile, url)...)
 	cmd.Env = append(os.Environ(), "HOME="+profile, "MOZ_CRASHREPORTER_DISABLE=1")
 	var stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
@@ -405,14 +424,16 @@ func runBrowser(t *testing.T, b browserEngine, path, url string, results <-chan 
 		}
 	}()
 	select {
-	case res := <-results:
-		return res
+	case <-done:
 	case err := <-exited:
-		t.Fatalf("%s exited before the page reported: %v\n%s", b.name, err, stderr.String())
+		select {
+		case <-done: // it finished its work and exited, as --screenshot does
+		default:
+			t.Fatalf("%s exited before the page was done: %v\n%s", b.name, err, stderr.String())
+		}
 	case <-ctx.Done():
-		t.Fatalf("no results from the page within %v\n%s said:\n%s", browserTimeout, b.name, stderr.String())
+		t.Fatalf("the page was not done within %v\n%s said:\n%s", browserTimeout, b.name, stderr.String())
 	}
-	return browserResults{}
 }
 
 // TestBrowserCloseCodes runs each real headless browser against a Go server

@@ -2,10 +2,13 @@ package reasonstest
 
 import (
 	"bufio"
+	"bytes"
 	_ "embed"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"html"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +20,7 @@ import (
 
 	"github.com/wsreasons/reasons"
 	"github.com/wsreasons/reasons/internal/probe"
+	"github.com/wsreasons/reasons/internal/wsframe"
 )
 
 // Server is a WebSocket server on 127.0.0.1 that closes its clients' connections
@@ -33,6 +37,8 @@ import (
 //	                                   with the same rules and grades as the probe
 //	/silent                            never answers the client's Close frame, to see
 //	                                   whether the client closes TCP by itself
+//	/echo                              waits for the client's Close frame, judges it by
+//	                                   the rules on sending one, and echoes its code
 //	/                                  a WebSocket: the next step of the script (see
 //	                                   [Script]); otherwise the page that runs the
 //	                                   close cases in a browser
@@ -104,7 +110,8 @@ type Handler struct {
 
 	mu     sync.Mutex
 	events []Event
-	steps  []step // the script's steps so far
+	steps  []step     // the script's steps so far
+	rows   [][]string // the page's table, as a browser posted it
 }
 
 // step is one scripted connection: when it arrived and when the server
@@ -151,12 +158,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		switch path {
 		case "/":
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			w.Write(page)
+			w.Write(bytes.Replace(page, []byte("/* style */"), []byte(pageStyle), 1))
 		case "/cases":
 			h.serveCases(w)
 		case "/events":
 			w.Header().Set("Content-Type", "application/json")
 			json.NewEncoder(w).Encode(h.Events())
+		case "/plan":
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(pagePlan())
+		case "/page-results":
+			h.pageResults(w, r)
+		case "/report":
+			h.report(w)
 		default:
 			http.Error(w, "not a WebSocket request: "+path+" wants Upgrade: websocket", http.StatusBadRequest)
 		}
@@ -197,6 +211,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		run = func(c *probe.Conn, e *Event) { h.closeWith(c, e, cs) }
 	case path == "/silent":
 		run = h.silent
+	case path == "/echo":
+		run = h.echo
 	default:
 		http.Error(w, "no such path: "+path, http.StatusNotFound)
 		return
@@ -254,7 +270,9 @@ func (h *Handler) closeWith(conn *probe.Conn, e *Event, c probe.Case) {
 	res := probe.Judge(c, got)
 	e.Got, e.GotText = got.String(), got.Text()
 	e.Verdict, e.Rule = Verdict(res.Verdict), res.Rule
-	e.Autobahn, e.Grade = c.Autobahn, Grade(res.Grade)
+	if c.Autobahn != "" { // the grade of a case Autobahn has
+		e.Autobahn, e.Grade = c.Autobahn, Grade(res.Grade)
+	}
 }
 
 func sentOf(c probe.Case) string {
@@ -286,6 +304,20 @@ func (h *Handler) silent(c *probe.Conn, e *Event) {
 		return
 	}
 	e.Got = got.String()
+}
+
+// echo waits for the client to close, judges its Close frame by the rules
+// on sending one, and answers with the same code.
+func (h *Handler) echo(c *probe.Conn, e *Event) {
+	e.Sent = "waited for the client's Close"
+	got := c.ReadReply()
+	j := probe.JudgeSent(got)
+	e.Got, e.GotText, e.Verdict, e.Rule = got.String(), got.Text(), Verdict(j.Verdict), j.Rule
+	if j.Verdict != probe.Wrong && len(got.Body) >= 2 {
+		c.WriteFrames([]probe.Frame{{Op: wsframe.OpClose, Payload: got.Body[:2]}})
+	} else if !got.TimedOut && !got.Dropped {
+		c.WriteFrames([]probe.Frame{{Op: wsframe.OpClose}})
+	}
 }
 
 // findCase finds a probe case by Autobahn id or name.
@@ -322,3 +354,92 @@ func (h *Handler) serveCases(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(rows)
 }
+
+// pagePlan is what the browser page runs: the codes the server closes
+// with, and the codes the page passes to WebSocket.close(), with whether a
+// browser may send each ([reasons.Reason.BrowserCloseable]).
+func pagePlan() any {
+	type closeCall struct {
+		Code      reasons.Reason `json:"code"`
+		Closeable bool           `json:"closeable"`
+	}
+	var plan struct {
+		ServerCloses []reasons.Reason `json:"serverCloses"`
+		CloseCalls   []closeCall      `json:"closeCalls"`
+	}
+	for _, r := range []reasons.Reason{1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014,
+		3000, 3003, 3008, 4000, 4999, 0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535} {
+		plan.ServerCloses = append(plan.ServerCloses, r)
+	}
+	for _, r := range []reasons.Reason{1000, 1001, 1005, 1011, 2999, 3000, 4001, 4999, 5000} {
+		plan.CloseCalls = append(plan.CloseCalls, closeCall{r, r.BrowserCloseable()})
+	}
+	return plan
+}
+
+// maxPageResults bounds the body of a POST to /page-results.
+const maxPageResults = 1 << 20
+
+// pageResults keeps the table a browser page posts, read from its DOM.
+func (h *Handler) pageResults(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		http.Error(w, "POST the page's table as JSON", http.StatusMethodNotAllowed)
+		return
+	}
+	var rows [][]string
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxPageResults)).Decode(&rows); err != nil {
+		http.Error(w, "the page's table: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	h.mu.Lock()
+	h.rows = rows
+	h.mu.Unlock()
+}
+
+// PageRows returns the table the browser page last posted: one row per
+// case, each the text of its cells, as read back from the page's DOM.
+func (h *Handler) PageRows() [][]string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([][]string(nil), h.rows...)
+}
+
+// report serves the table the page last posted as a page of its own, with
+// no script: for a screenshot, or to look at later.
+func (h *Handler) report(w http.ResponseWriter) {
+	rows := h.PageRows()
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	var b strings.Builder
+	b.WriteString(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>wsreason serve: report</title><style>`)
+	b.WriteString(pageStyle)
+	b.WriteString(`</style></head><body><h1>How the browser closed WebSockets</h1>`)
+	if len(rows) == 0 {
+		b.WriteString(`<p>No browser has run the page at / yet.</p>`)
+	}
+	b.WriteString(`<table><thead><tr><th>case</th><th>the browser</th><th>the server saw</th><th>verdict</th><th>rule</th></tr></thead><tbody>`)
+	for _, r := range rows {
+		b.WriteString("<tr>")
+		for i, c := range r {
+			class := ""
+			if i == 3 {
+				class = ` class="` + html.EscapeString(c) + `"`
+			}
+			b.WriteString("<td" + class + ">" + html.EscapeString(c) + "</td>")
+		}
+		b.WriteString("</tr>")
+	}
+	b.WriteString("</tbody></table></body></html>")
+	io.WriteString(w, b.String())
+}
+
+// pageStyle is the style of the page and of its report.
+const pageStyle = `body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5em; color: #222; background: #fff; }
+h1 { font-size: 1.3em; }
+table { border-collapse: collapse; }
+th, td { border: 1px solid #bbb; padding: 0.2em 0.6em; text-align: left; vertical-align: top; }
+th { background: #eee; }
+td.ok { background: #d9f2d9; }
+td.tolerated { background: #fff3c4; }
+td.wrong { background: #f8d0d0; font-weight: bold; }
+#status { margin: 0.5em 0 1em; }
+`

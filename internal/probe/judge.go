@@ -52,6 +52,24 @@ func (c Case) Judge(got Reply) Judgment {
 	return j
 }
 
+// JudgeSent judges a Close frame an endpoint sent on its own, to start a
+// close: by the rules on sending one alone. No Close within the timeout is
+// judged elsewhere; here it is tolerated, as the peer may just be idle.
+func JudgeSent(got Reply) Judgment {
+	switch {
+	case got.Broken != "":
+		return Judgment{Wrong, got.Broken}
+	case got.FrameRule != "":
+		return Judgment{Wrong, got.FrameRule}
+	case !got.closed():
+		return Judgment{Tolerated, "no Close frame came"}
+	}
+	if rule := sendRule(got); rule != "" {
+		return Judgment{Wrong, rule}
+	}
+	return Judgment{OK, ""}
+}
+
 // sendRule names the rule on sending a Close frame that the reply got
 // breaks, or "" when it breaks none or is not a Close frame.
 func sendRule(got Reply) string {
