@@ -101,11 +101,7 @@ func TestReadmeTables(t *testing.T) {
 		return got
 	}
 	for _, c := range rawCases {
-		id := c.Autobahn
-		if id == "" {
-			id = "(like " + c.Expect.Like + ")"
-		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |", id, c.Name, c.Requires(), c.Want(), c.AutobahnAccepts())
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |", caseID(c), c.Name, c.Requires(), c.Want(), c.AutobahnAccepts())
 		for _, s := range rawServers {
 			got, deviates := s.want[c.Name]
 			if !deviates {
@@ -140,11 +136,7 @@ func TestReadmeTables(t *testing.T) {
 		if c.AfterClose {
 			continue
 		}
-		id := c.Autobahn
-		if id == "" {
-			id = "(like " + c.Expect.Like + ")"
-		}
-		fmt.Fprintf(&b, "| %s | %s | %s |", id, c.Name, c.Want())
+		fmt.Fprintf(&b, "| %s | %s | %s |", caseID(c), c.Name, c.Want())
 		for _, cl := range clientsUnderTest {
 			got, deviates := cl.want[c.Name]
 			if !deviates {
@@ -304,4 +296,13 @@ func clientReply(t *testing.T, c probe.Case, s string) probe.Reply {
 	r := parseReplyTo(t, c, s)
 	r.FromClient, r.Masked = true, true
 	return r
+}
+
+// caseID names a case in the tables' first column: its Autobahn id, or the
+// Autobahn case it is graded like.
+func caseID(c probe.Case) string {
+	if c.Autobahn != "" {
+		return c.Autobahn
+	}
+	return "(like " + c.Expect.Like + ")"
 }

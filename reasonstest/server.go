@@ -367,10 +367,8 @@ func pagePlan() any {
 		ServerCloses []reasons.Reason `json:"serverCloses"`
 		CloseCalls   []closeCall      `json:"closeCalls"`
 	}
-	for _, r := range []reasons.Reason{1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014,
-		3000, 3003, 3008, 4000, 4999, 0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535} {
-		plan.ServerCloses = append(plan.ServerCloses, r)
-	}
+	plan.ServerCloses = []reasons.Reason{1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014,
+		3000, 3003, 3008, 4000, 4999, 0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535}
 	for _, r := range []reasons.Reason{1000, 1001, 1005, 1011, 2999, 3000, 4001, 4999, 5000} {
 		plan.CloseCalls = append(plan.CloseCalls, closeCall{r, r.BrowserCloseable()})
 	}
