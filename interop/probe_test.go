@@ -137,7 +137,7 @@ func TestProbeCommand(t *testing.T) {
 		defer srv.Close()
 		url := "wss" + strings.TrimPrefix(srv.URL, "https")
 		run := runProbe(t, bin, url)
-		if run.exit != 2 || !strings.Contains(run.stderr, "certificate") || run.stdout != "" {
+		if run.exit != 2 || !strings.Contains(run.stderr, "certificate") || !strings.Contains(run.stderr, "add -insecure") || strings.Contains(run.stdout, "VERDICT") {
 			t.Errorf("without -insecure: exit %d, stderr %q, stdout %q; want 2 and a certificate error", run.exit, run.stderr, run.stdout)
 		}
 		run = runProbe(t, bin, "-insecure", "-json", url)
@@ -152,7 +152,7 @@ func TestProbeCommand(t *testing.T) {
 			name, status, body, want string
 		}{
 			{"403", "403", "no token", `403 Forbidden, not 101 Switching Protocols (body: "no token")`},
-			{"not WebSocket", "200", "<html>hello</html>", `200 OK, not 101 Switching Protocols (body: "<html>hello</html>")`},
+			{"not WebSocket", "200", "<html>hello</html>", `200 OK, not 101 Switching Protocols (body: "hello")`},
 		} {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if tc.status == "403" {
@@ -164,7 +164,8 @@ func TestProbeCommand(t *testing.T) {
 			run := runProbe(t, bin, url)
 			srv.Close()
 			want := "wsreason probe: handshake with " + url + ": the server answered " + tc.want + "\n"
-			if run.exit != 2 || run.stderr != want || run.stdout != "" {
+			wantOut := "Probing " + url + ", one connection per case, 4 at a time (timeout 5s per case).\n\n"
+			if run.exit != 2 || run.stderr != want || run.stdout != wantOut {
 				t.Errorf("%s: exit %d, stderr %q, stdout %q; want 2 and %q", tc.name, run.exit, run.stderr, run.stdout, want)
 			}
 		}

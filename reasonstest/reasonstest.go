@@ -65,7 +65,8 @@ func (g Grade) Fails() bool { return probe.Grade(g).Fails() }
 
 // Result is the outcome of one case.
 type Result struct {
-	Case string // the case's name, such as "code 1005"
+	Index int    // the case's place in the run, from 0
+	Case  string // the case's name, such as "code 1005"
 	// Autobahn is the Autobahn TestSuite case id, such as "7.9.4", or ""
 	// for a case beyond Autobahn; AutobahnLike then names the Autobahn case
 	// whose expectation grades it.
@@ -196,7 +197,7 @@ func RunServer(ctx context.Context, url string, opts ...Option) (Report, error) 
 
 func result(r probe.Result) Result {
 	return Result{
-		Case: r.Case.Name, Autobahn: r.Case.Autobahn, AutobahnLike: r.Case.Expect.Like,
+		Index: r.Index, Case: r.Case.Name, Autobahn: r.Case.Autobahn, AutobahnLike: r.Case.Expect.Like,
 		Sent: r.Case.Payload, Requires: r.Case.Requires(), Want: r.Case.Want().String(),
 		AutobahnAccepts: r.Case.AutobahnAccepts(),
 		Got:             r.Got.String(), GotText: r.Got.Text(),

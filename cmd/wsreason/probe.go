@@ -8,9 +8,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -101,17 +104,27 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 			ro = append(ro, reasonstest.Header(name, v))
 		}
 	}
-	rep, err := reasonstest.RunServer(context.Background(), opts.url, ro...)
-	if err != nil {
-		fmt.Fprintf(stderr, "wsreason probe: %v\n", err)
-		return exitUsage
+	var text *textTable
+	if !opts.json {
+		text = newTextTable(stdout)
+		fmt.Fprintf(stdout, "Probing %s, one connection per case, %d at a time (timeout %v per case).\n\n",
+			opts.url, opts.parallel, opts.timeout)
+		ro = append(ro, reasonstest.OnResult(text.add))
 	}
+	rep, runErr := reasonstest.RunServer(context.Background(), opts.url, ro...)
 	if opts.json {
-		err = writeProbeJSON(stdout, opts, rep)
-	} else {
-		err = writeProbeText(stdout, opts, rep)
+		err = writeProbeJSON(stdout, opts, rep, runErr)
+	} else if runErr == nil || len(rep.Results) > 0 {
+		err = text.finish(rep)
 	}
-	if err != nil {
+	switch {
+	case runErr != nil:
+		fmt.Fprintf(stderr, "wsreason probe: %v\n", runErr)
+		if len(rep.Results) > 0 {
+			fmt.Fprintf(stderr, "wsreason probe: the %d cases above completed before that\n", len(rep.Results))
+		}
+		return exitUsage
+	case err != nil:
 		fmt.Fprintf(stderr, "wsreason probe: %v\n", err)
 		return exitUsage
 	}
@@ -128,7 +141,12 @@ func parseProbeArgs(args []string) (probeOptions, error) {
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	fs.BoolVar(&opts.json, "json", false, "")
-	fs.DurationVar(&opts.timeout, "timeout", reasonstest.DefaultTimeout, "")
+	opts.timeout = reasonstest.DefaultTimeout
+	fs.Func("timeout", "", func(s string) error {
+		d, err := parseDuration(s)
+		opts.timeout = d
+		return err
+	})
 	fs.IntVar(&opts.parallel, "parallel", probe.DefaultParallel, "")
 	fs.BoolVar(&opts.strict, "strict", false, "")
 	fs.BoolVar(&opts.insecure, "insecure", false, "")
@@ -162,6 +180,19 @@ func parseProbeArgs(args []string) (probeOptions, error) {
 	}
 	opts.url = urls[0]
 	return opts, nil
+}
+
+// parseDuration reads a duration flag, and says what is wrong with one
+// such as "5", which has no unit.
+func parseDuration(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err == nil {
+		return d, nil
+	}
+	if _, nerr := strconv.ParseFloat(s, 64); nerr == nil {
+		return 0, fmt.Errorf("%s has no unit: write %ss or %sms", s, s, s)
+	}
+	return 0, fmt.Errorf("%q is not a duration such as 5s or 500ms", s)
 }
 
 // addHeader adds a header given as "Name: value" to h.
@@ -211,39 +242,85 @@ const (
 	gotWidth  = 18
 )
 
-func writeProbeText(w io.Writer, opts probeOptions, rep reasonstest.Report) error {
-	fmt.Fprintf(w, "Probing %s with %d cases, one connection each, %d at a time (timeout %v).\n\n",
-		opts.url, len(rep.Results), opts.parallel, opts.timeout)
-	row := "%-9s  %-6s  %-*s  %-*s  %-5s  %-13s  %s"
-	fmt.Fprint(w, strings.TrimRight(fmt.Sprintf(row, "VERDICT", "ID", caseWidth, "CASE", gotWidth, "GOT", "OK IS", "AUTOBAHN", "NOTE"), " ")+"\n")
-	var notes []string
-	for _, r := range rep.Results {
-		id := r.Autobahn
-		if id == "" {
-			id = "-"
-		}
-		note := ""
-		for _, text := range []string{r.Rule, r.GradeNote} {
-			if text == "" {
-				continue
-			}
-			n := slices.Index(notes, text)
-			if n < 0 {
-				notes = append(notes, text)
-				n = len(notes) - 1
-			}
-			note += fmt.Sprintf("[%d]", n+1)
-		}
-		fmt.Fprint(w, strings.TrimRight(fmt.Sprintf(row, r.Verdict, id, caseWidth, clip(r.Case, caseWidth), gotWidth, gotText(r, gotWidth), clip(r.Want, 5), r.Grade, note), " ")+"\n")
+// textTable prints the rows of a run as their cases complete, in the
+// cases' order, then the notes and the summary.
+type textTable struct {
+	w       io.Writer
+	mu      sync.Mutex
+	notes   []string
+	pending map[int]reasonstest.Result
+	next    int // the index of the next row to print
+}
+
+func newTextTable(w io.Writer) *textTable {
+	return &textTable{w: w, pending: map[int]reasonstest.Result{}}
+}
+
+const textRow = "%-9s  %-6s  %-*s  %-*s  %-5s  %-13s  %s"
+
+func (t *textTable) line(args ...any) {
+	fmt.Fprint(t.w, strings.TrimRight(fmt.Sprintf(textRow, args...), " ")+"\n")
+}
+
+func (t *textTable) header() {
+	t.line("VERDICT", "ID", caseWidth, "CASE", gotWidth, "GOT", "OK IS", "AUTOBAHN", "NOTE")
+}
+
+// add takes a completed result and prints every row that is now next.
+func (t *textTable) add(r reasonstest.Result) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.next == 0 && len(t.pending) == 0 {
+		t.header() // with the first row: a refused handshake prints no table
 	}
-	if len(notes) > 0 {
-		fmt.Fprintln(w)
+	t.pending[r.Index] = r
+	for {
+		r, ok := t.pending[t.next]
+		if !ok {
+			return
+		}
+		delete(t.pending, t.next)
+		t.next++
+		t.print(r)
 	}
-	for i, n := range notes {
-		fmt.Fprintf(w, "[%d] %s\n", i+1, n)
+}
+
+func (t *textTable) print(r reasonstest.Result) {
+	id := r.Autobahn
+	if id == "" {
+		id = "-"
+	}
+	note := ""
+	for _, text := range []string{r.Rule, r.GradeNote} {
+		if text == "" {
+			continue
+		}
+		n := slices.Index(t.notes, text)
+		if n < 0 {
+			t.notes = append(t.notes, text)
+			n = len(t.notes) - 1
+		}
+		note += fmt.Sprintf("[%d]", n+1)
+	}
+	t.line(r.Verdict, id, caseWidth, clip(r.Case, caseWidth), gotWidth, gotText(r, gotWidth), clip(r.Want, 5), r.Grade, note)
+}
+
+// finish prints the rows still held back (when a case failed, those after
+// it), the notes and the summary.
+func (t *textTable) finish(rep reasonstest.Report) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, i := range slices.Sorted(maps.Keys(t.pending)) {
+		t.print(t.pending[i])
+	}
+	if len(t.notes) > 0 {
+		fmt.Fprintln(t.w)
+	}
+	for i, n := range t.notes {
+		fmt.Fprintf(t.w, "[%d] %s\n", i+1, n)
 	}
 	s := rep.Summary()
-	_, err := fmt.Fprintf(w, "\n%d cases: %d ok, %d tolerated, %d wrong; Autobahn fails %d of its cases.\n",
+	_, err := fmt.Fprintf(t.w, "\n%d cases: %d ok, %d tolerated, %d wrong; Autobahn fails %d of its cases.\n",
 		len(rep.Results), s.OK, s.Tolerated, s.Wrong, s.AutobahnFails)
 	return err
 }
@@ -265,10 +342,11 @@ type probeCase struct {
 	AutobahnNote    string `json:"autobahn_note,omitempty"` // why a failing grade fails
 }
 
-func writeProbeJSON(w io.Writer, opts probeOptions, rep reasonstest.Report) error {
+func writeProbeJSON(w io.Writer, opts probeOptions, rep reasonstest.Report, runErr error) error {
 	doc := struct {
 		URL     string      `json:"url"`
 		Timeout string      `json:"timeout"`
+		Error   string      `json:"error,omitempty"` // why the run stopped: a failed handshake
 		Cases   []probeCase `json:"cases"`
 		Summary struct {
 			OK            int `json:"ok"`
@@ -276,7 +354,10 @@ func writeProbeJSON(w io.Writer, opts probeOptions, rep reasonstest.Report) erro
 			Wrong         int `json:"wrong"`
 			AutobahnFails int `json:"autobahn_fails"`
 		} `json:"summary"`
-	}{URL: opts.url, Timeout: opts.timeout.String()}
+	}{URL: opts.url, Timeout: opts.timeout.String(), Cases: []probeCase{}}
+	if runErr != nil {
+		doc.Error = runErr.Error()
+	}
 	for _, r := range rep.Results {
 		doc.Cases = append(doc.Cases, probeCase{
 			Case: r.Case, Autobahn: r.Autobahn, AutobahnLike: r.AutobahnLike,

@@ -8,10 +8,13 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -220,7 +223,7 @@ var cliCases = []cliCase{
 	{"probe bad header name", []string{"probe", "-H", "Bad Name: x", "ws://a/"}, 2, "",
 		"wsreason probe: invalid value \"Bad Name: x\" for flag -H: header \"Bad Name: x\": \"Bad Name\" is not a header name (see wsreason probe -h)\n"},
 	{"probe bad duration", []string{"probe", "-timeout", "5", "ws://a/"}, 2, "",
-		"wsreason probe: invalid value \"5\" for flag -timeout: parse error (see wsreason probe -h)\n"},
+		"wsreason probe: invalid value \"5\" for flag -timeout: 5 has no unit: write 5s or 5ms (see wsreason probe -h)\n"},
 	{"probe zero timeout", []string{"probe", "ws://a/", "-timeout", "0s"}, 2, "", "wsreason probe: -timeout 0s: must be more than 0\n"},
 	{"serve help", []string{"serve", "-h"}, 0, serveUsage, ""},
 	{"serve script not a number", []string{"serve", "-script", "1012,x"}, 2, "",
@@ -450,8 +453,53 @@ func TestProbeRefused(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	code := run([]string{"probe", "-timeout", "1s", url}, strings.NewReader(""), &stdout, &stderr)
 	want := "wsreason probe: handshake with " + url + ": dial tcp " + strings.TrimPrefix(strings.TrimSuffix(url, "/"), "ws://") + ": connect: connection refused\n"
-	if code != 2 || stdout.Len() != 0 || stderr.String() != want {
-		t.Errorf("exit %d, stdout %q, stderr %q; want 2 and %q", code, stdout.String(), stderr.String(), want)
+	wantOut := "Probing " + url + ", one connection per case, 4 at a time (timeout 1s per case).\n\n"
+	if code != 2 || stdout.String() != wantOut || stderr.String() != want {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 2, %q and %q", code, stdout.String(), stderr.String(), wantOut, want)
+	}
+	// With -json, one JSON document that says why, with no cases.
+	stdout.Reset()
+	stderr.Reset()
+	code = run([]string{"probe", "-json", "-timeout", "1s", url}, strings.NewReader(""), &stdout, &stderr)
+	var doc struct {
+		Error string
+		Cases []any
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &doc); err != nil || code != 2 || doc.Error != strings.TrimPrefix(strings.TrimSuffix(want, "\n"), "wsreason probe: ") || doc.Cases == nil || len(doc.Cases) != 0 {
+		t.Errorf("-json: exit %d, %v, document %+v from %q", code, err, doc, stdout.String())
+	}
+}
+
+// TestProbeKeepsResults: a server that starts refusing handshakes after
+// some cases (429, as a rate limiter does) still gets the rows gathered
+// until then, in text and in JSON, and exit 2.
+func TestProbeKeepsResults(t *testing.T) {
+	var n atomic.Int32
+	good := rawserver.Handler(rawserver.Answer([]byte{0x88, 0x02, 0x03, 0xe8}))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) > 5 {
+			http.Error(w, "slow down", http.StatusTooManyRequests)
+			return
+		}
+		good.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	url := rawserver.URL(srv)
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"probe", "-parallel", "1", "-timeout", "1s", url}, strings.NewReader(""), &stdout, &stderr)
+	if code != 2 || !strings.Contains(stdout.String(), "\n5 cases: ") || !strings.Contains(stderr.String(), "429 Too Many Requests") ||
+		!strings.Contains(stderr.String(), "the 5 cases above completed before that") {
+		t.Errorf("exit %d, stdout:\n%s\nstderr: %s", code, stdout.String(), stderr.String())
+	}
+	n.Store(0)
+	stdout.Reset()
+	code = run([]string{"probe", "-json", "-parallel", "1", "-timeout", "1s", url}, strings.NewReader(""), &stdout, &stderr)
+	var doc struct {
+		Error string
+		Cases []struct{ Case string }
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &doc); err != nil || code != 2 || len(doc.Cases) != 5 || !strings.Contains(doc.Error, "429") {
+		t.Errorf("-json: exit %d, %v, %d cases, error %q", code, err, len(doc.Cases), doc.Error)
 	}
 }
 

@@ -1,7 +1,6 @@
 package probe
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"crypto/sha1"
@@ -55,11 +54,14 @@ func (rw readWriteCloser) Read(p []byte) (int, error) { return rw.Reader.Read(p)
 // A HandshakeError says why the opening handshake failed.
 type HandshakeError struct {
 	URL string
-	Msg string // what was wrong with the server's answer, when Err is nil
+	Msg string // what was wrong with the server's answer; with Err, a hint on what to do
 	Err error  // the error that stopped the handshake, if one did
 }
 
 func (e *HandshakeError) Error() string {
+	if e.Err != nil && e.Msg != "" {
+		return fmt.Sprintf("handshake with %s: %v; %s", e.URL, e.Err, e.Msg)
+	}
 	if e.Err != nil {
 		return fmt.Sprintf("handshake with %s: %v", e.URL, e.Err)
 	}
@@ -84,6 +86,9 @@ func AcceptKey(key string) string {
 
 // ParseURL checks that s is a ws:// or wss:// URL with a host.
 func ParseURL(s string) (*url.URL, error) {
+	if !strings.Contains(s, "://") {
+		return nil, fmt.Errorf("URL %q has no ws:// or wss:// scheme: try ws://%s", s, strings.TrimPrefix(s, "//"))
+	}
 	u, err := url.Parse(s)
 	if err != nil {
 		return nil, fmt.Errorf("URL %q: %v", s, err)
@@ -149,20 +154,24 @@ func Dial(ctx context.Context, u string, opts DialOptions) (*Conn, error) {
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, &HandshakeError{URL: u, Err: unwrapURLError(err)}
+		return nil, &HandshakeError{URL: u, Err: unwrapURLError(err), Msg: hint(parsed.Scheme, err)}
 	}
 	fail := func(msg string) (*Conn, error) {
 		resp.Body.Close()
 		return nil, &HandshakeError{URL: u, Msg: msg}
 	}
 	if resp.StatusCode != http.StatusSwitchingProtocols {
-		line, _ := bufio.NewReader(io.LimitReader(resp.Body, 200)).ReadString('\n')
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxBodyPeek))
 		msg := fmt.Sprintf("the server answered %s, not 101 Switching Protocols", resp.Status)
 		if loc := resp.Header.Get("Location"); loc != "" {
 			msg += fmt.Sprintf(" (redirect to %q, which the probe does not follow)", loc)
 		}
-		if line = strings.TrimSpace(line); line != "" {
+		line := firstTextLine(body)
+		if line != "" {
 			msg += fmt.Sprintf(" (body: %q)", line)
+		}
+		if parsed.Scheme == "ws" && strings.Contains(line, "HTTPS") {
+			msg += "; the port speaks TLS: use wss://"
 		}
 		return fail(msg)
 	}
@@ -177,6 +186,50 @@ func Dial(ctx context.Context, u string, opts DialOptions) (*Conn, error) {
 		return fail("net/http gave no connection to upgrade")
 	}
 	return &Conn{tcp: tcp, rw: rw, timeout: opts.Timeout}, nil
+}
+
+// maxBodyPeek bounds how much of a refusal's body the probe reads to find
+// its first line of text.
+const maxBodyPeek = 4 << 10
+
+// firstTextLine is the first line of body with text in it, HTML tags
+// removed, at most 200 characters: what an error page says.
+func firstTextLine(body []byte) string {
+	var b strings.Builder
+	inTag := false
+	for _, r := range string(body) {
+		switch {
+		case r == '<':
+			inTag = true
+		case r == '>' && inTag:
+			inTag = false
+			b.WriteByte(' ')
+		case !inTag:
+			b.WriteRune(r)
+		}
+	}
+	for _, line := range strings.Split(b.String(), "\n") {
+		if line = strings.Join(strings.Fields(line), " "); line != "" {
+			if r := []rune(line); len(r) > 200 {
+				line = string(r[:200]) + "…"
+			}
+			return line
+		}
+	}
+	return ""
+}
+
+// hint says what to do about a handshake error the user can fix: a
+// certificate the probe cannot verify, or TLS on a ws:// port.
+func hint(scheme string, err error) string {
+	var cert *tls.CertificateVerificationError
+	switch {
+	case errors.As(err, &cert):
+		return "add -insecure to skip verifying a self-signed certificate"
+	case scheme == "ws" && strings.Contains(err.Error(), "malformed HTTP response \"\\x15\\x03"):
+		return "the port speaks TLS: use wss://"
+	}
+	return ""
 }
 
 // unwrapURLError drops the *url.Error around a client error, whose text

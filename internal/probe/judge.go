@@ -112,10 +112,19 @@ func (c Case) judgeAnswer(got Reply) Judgment {
 	switch {
 	case err == nil && got.Dropped:
 		return Judgment{Wrong, "no Close frame in reply: a Close must be answered with a Close (§5.5.1)"}
-	case err == nil && len(c.Payload) > 0 && len(got.Body) >= 2 && got.code() == reasons.ProtocolError:
+	case err == nil && len(c.Payload) == 0 && len(got.Body) >= 2 && got.code() == reasons.ProtocolError:
+		// An empty body is a valid Close frame (§5.5.1): 1002 calls it an
+		// error. Autobahn's 7.3.1 grades the same answer WRONG CODE.
+		return Judgment{Wrong, "a valid empty Close taken for a protocol error (§5.5.1)"}
+	case err == nil && len(got.Body) >= 2 && got.code() == reasons.ProtocolError:
 		return Judgment{Wrong, "a valid code taken for a protocol error (§7.4, IANA registry)"}
-	case errors.Is(err, reasons.ErrInvalidUTF8) && !got.Dropped &&
-		(len(got.Body) < 2 || got.code() == reasons.Normal || bytes.Equal(got.Body[:2], c.Payload[:2])):
+	case errors.Is(err, reasons.ErrInvalidUTF8) && len(got.Body) >= 2 &&
+		(got.code() == reasons.Normal || bytes.Equal(got.Body[:2], c.Payload[:2])):
+		// An empty Close is not judged accepted: §7.1.7 lets an endpoint
+		// that fails the connection send a Close frame first, and one
+		// without a code says nothing either way (Autobahn's 7.5.1 takes
+		// it). Echoing the code, or 1000, is the closing handshake of an
+		// accepted frame.
 		return Judgment{Wrong, "a reason that is not UTF-8 was accepted: the connection must fail (§8.1)"}
 	}
 	return Judgment{Tolerated, fmt.Sprintf("answered %s where package reasons answers %s; no rule forbids it", got.closeString(), c.Want())}

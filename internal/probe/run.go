@@ -27,8 +27,9 @@ type Options struct {
 
 // Result is the outcome of one case.
 type Result struct {
-	Case Case
-	Got  Reply
+	Index int // the case's place in Cases, from 0
+	Case  Case
+	Got   Reply
 	Judgment
 	Grade     Grade  // Autobahn TestSuite's grade
 	GradeNote string // why Autobahn fails it, for a failing grade
@@ -85,6 +86,7 @@ func Run(ctx context.Context, url string, opts Options) ([]Result, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		results[i], done[i] = Judge(cases[i], got), true
+		results[i].Index = i
 		if opts.OnResult != nil {
 			opts.OnResult(results[i])
 		}

@@ -116,6 +116,17 @@ func TestRunCaseReplies(t *testing.T) {
 			conn.Write(wsframe.Append(nil, wsframe.OpBinary, make([]byte, maxFrame+1), nil))
 			echoServer(conn, br)
 		}, "binary(65537) text(11) then 1000"},
+		{"a Ping and a Pong before the Close", func(conn net.Conn, br *bufio.Reader) {
+			rawserver.AwaitClose(br)
+			conn.Write(wsframe.Append(nil, wsframe.OpPing, []byte("p"), nil))
+			conn.Write(wsframe.Append(nil, wsframe.OpPong, nil, nil))
+			conn.Write(wsframe.Append(nil, wsframe.OpClose, []byte{0x03, 0xe8}, nil))
+		}, "ping(1) pong(0) then 1000"},
+		{"TCP reset after the Close", func(conn net.Conn, br *bufio.Reader) {
+			rawserver.AwaitClose(br)
+			conn.Write(wsframe.Append(nil, wsframe.OpClose, []byte{0x03, 0xe8}, nil))
+			conn.(*net.TCPConn).SetLinger(0) // Close sends RST
+		}, "1000"},
 		{"a masked Close", func(conn net.Conn, br *bufio.Reader) {
 			rawserver.AwaitClose(br)
 			conn.Write(wsframe.Append(nil, wsframe.OpClose, []byte{0x03, 0xe8}, &[4]byte{1, 2, 3, 4}))
@@ -235,10 +246,30 @@ func TestDialErrors(t *testing.T) {
 	}))
 	t.Cleanup(bigHeader.Close)
 
+	htmlPage := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadGateway)
+		io.WriteString(w, "<!doctype html>\n<html><head><title>502</title></head>\n<body>\n<h1>Bad gateway: upstream down</h1></body></html>\n")
+	}))
+	t.Cleanup(htmlPage.Close)
+	otherUpgrade := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Upgrade", "h2c")
+		w.Header().Set("Connection", "Upgrade")
+		w.WriteHeader(http.StatusSwitchingProtocols)
+	}))
+	t.Cleanup(otherUpgrade.Close)
+	tlsPort := httptest.NewUnstartedServer(http.NotFoundHandler())
+	tlsPort.Config.ErrorLog = log.New(io.Discard, "", 0)
+	tlsPort.StartTLS()
+	t.Cleanup(tlsPort.Close)
+
 	tests := []struct {
 		name, url string
 		want      []string
 	}{
+		{"no scheme", "127.0.0.1:8080/ws", []string{`URL "127.0.0.1:8080/ws" has no ws:// or wss:// scheme: try ws://127.0.0.1:8080/ws`}},
+		{"HTML error page", "ws" + strings.TrimPrefix(htmlPage.URL, "http"), []string{`502 Bad Gateway`, `(body: "502")`}},
+		{"101 with another Upgrade", "ws" + strings.TrimPrefix(otherUpgrade.URL, "http"), []string{`101 without Upgrade: websocket (Upgrade: "h2c")`}},
+		{"ws:// to a TLS port", "ws" + strings.TrimPrefix(tlsPort.URL, "https"), []string{"400 Bad Request", "use wss://"}},
 		{"redirect", "ws" + strings.TrimPrefix(redirect.URL, "http"), []string{"302 Found", `redirect to "ws://127.0.0.1:1/elsewhere"`}},
 		{"800 kB of headers", "ws" + strings.TrimPrefix(bigHeader.URL, "http"), []string{"headers exceeded"}},
 		{"403", status(403, "no token"), []string{"403 Forbidden", `"no token"`}},
@@ -246,7 +277,7 @@ func TestDialErrors(t *testing.T) {
 		{"bad accept key", "ws" + strings.TrimPrefix(badAccept.URL, "http"), []string{"bad Sec-WebSocket-Accept", "§4.2.2"}},
 		{"silent", "ws://" + silent.Addr().String(), []string{"timeout"}},
 		{"refused", refused, []string{"connection refused"}},
-		{"self-signed TLS", "wss" + strings.TrimPrefix(selfSigned.URL, "https"), []string{"certificate"}},
+		{"self-signed TLS", "wss" + strings.TrimPrefix(selfSigned.URL, "https"), []string{"certificate", "add -insecure"}},
 		{"http scheme", "http://127.0.0.1:1/", []string{"ws:// or wss://"}},
 	}
 	for _, tc := range tests {
@@ -294,4 +325,24 @@ func TestAcceptKey(t *testing.T) {
 	if got := AcceptKey("dGhlIHNhbXBsZSBub25jZQ=="); got != "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" {
 		t.Errorf("AcceptKey = %q", got)
 	}
+}
+
+// TestDialUpgradeAnyCase: RFC 9110 tokens are case-insensitive, so a 101
+// with "Upgrade: WebSocket" is accepted.
+func TestDialUpgradeAnyCase(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: WebSocket\r\nConnection: upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
+			AcceptKey(r.Header.Get("Sec-WebSocket-Key")))
+	}))
+	defer srv.Close()
+	c, err := Dial(context.Background(), "ws"+strings.TrimPrefix(srv.URL, "http"), DialOptions{Timeout: testTimeout})
+	if err != nil {
+		t.Fatalf("Upgrade: WebSocket refused: %v", err)
+	}
+	c.Close()
 }
