@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
@@ -19,10 +21,13 @@ var logForms = []*regexp.Regexp{
 
 var coderNumber = regexp.MustCompile(`^StatusCode\((\d+)\)$`)
 
-// found is a close code found in a line, with the text that gave it away.
+// found is a close code found in a line, with the text that gave it away;
+// err is set instead of code when the form holds a number outside
+// 0..65535.
 type found struct {
 	code    reasons.Reason
 	matched string
+	err     error
 }
 
 // findInLine returns every close code that line shows in one of logForms,
@@ -40,15 +45,20 @@ func findInLine(line string) []found {
 			if n := coderNumber.FindStringSubmatch(token); n != nil {
 				token = n[1]
 			}
-			var r reasons.Reason
-			if c, err := strconv.ParseUint(token, 10, 16); err == nil {
-				r = reasons.Reason(c)
+			f := found{matched: line[m[0]:m[1]]}
+			if c, err := strconv.ParseUint(token, 10, 64); err == nil {
+				f.code, f.err = reasons.Get(int(min(c, 1<<31)))
+				if f.err != nil {
+					f.err = fmt.Errorf("%q: %w", f.matched, f.err)
+				}
+			} else if errors.Is(err, strconv.ErrRange) {
+				f.err = fmt.Errorf("%q: code %s is out of range 0..65535", f.matched, token)
 			} else if named, ok := byName(token); ok {
-				r = named
+				f.code = named
 			} else {
 				continue
 			}
-			hits = append(hits, hit{m[0], found{r, line[m[0]:m[1]]}})
+			hits = append(hits, hit{m[0], f})
 		}
 	}
 	slices.SortStableFunc(hits, func(a, b hit) int { return a.at - b.at })

@@ -338,10 +338,22 @@ func frameProblem(h wsframe.Header, rest []byte) string {
 		return fmt.Sprintf("RSV bits %03b are set, which no extension defines for Close (§5.2)", h.Rsv)
 	case h.LengthForm != 7:
 		return fmt.Sprintf("the length uses the %d-bit form; a control frame's length fits in 7 bits (§5.5)", h.LengthForm)
+	case len(rest) == 1:
+		return "1 byte follows the frame"
 	case len(rest) > 0:
 		return fmt.Sprintf("%d bytes follow the frame", len(rest))
 	}
 	return ""
+}
+
+// headerLen is the length of h's header: 2 bytes, the extended length,
+// and the masking key.
+func headerLen(h wsframe.Header) int {
+	n := 2 + map[int]int{16: 2, 64: 8}[h.LengthForm]
+	if h.Masked {
+		n += 4
+	}
+	return n
 }
 
 // frame decodes a whole Close frame given in hex, header included.
@@ -352,7 +364,7 @@ func (o output) frame(hexFrame string) error {
 	}
 	h, p, rest, derr := wsframe.Decode(b)
 	res := frameResult{Frame: hex.EncodeToString(b), Fin: h.Fin, Rsv: h.Rsv, Opcode: byte(h.Opcode), Masked: h.Masked, Length: h.Length}
-	if h.Masked {
+	if h.Masked && len(b) >= headerLen(h) {
 		res.Mask = hex.EncodeToString(h.Mask[:])
 	}
 	problem := ""
@@ -381,7 +393,10 @@ func (o output) frame(hexFrame string) error {
 func writeFrame(w io.Writer, h wsframe.Header, res frameResult) error {
 	bl := block{w, len("invalid")}
 	mask := "no (server to client)"
-	if h.Masked {
+	switch {
+	case h.Masked && res.Mask == "":
+		mask = "yes, but the frame ends inside the key (client to server)"
+	case h.Masked:
 		mask = "key " + res.Mask + " (client to server)"
 	}
 	bl.line("frame", fmt.Sprintf("FIN %s, opcode %v, RSV %03b", yesNo(h.Fin), h.Opcode, h.Rsv))

@@ -193,6 +193,9 @@ func dispatch(opts options, stdin io.Reader, o output) error {
 			return err
 		}
 		for _, h := range hits {
+			if h.err != nil {
+				return h.err
+			}
 			info := describe(h.code)
 			info.Matched = h.matched
 			infos = append(infos, info)

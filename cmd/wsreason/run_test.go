@@ -225,6 +225,36 @@ var cliCases = []cliCase{
 	{"probe bad duration", []string{"probe", "-timeout", "5", "ws://a/"}, 2, "",
 		"wsreason probe: invalid value \"5\" for flag -timeout: 5 has no unit: write 5s or 5ms (see wsreason probe -h)\n"},
 	{"probe zero timeout", []string{"probe", "ws://a/", "-timeout", "0s"}, 2, "", "wsreason probe: -timeout 0s: must be more than 0\n"},
+	{"frame cut inside its masking key", []string{"-frame", "88 82 12 34 56"}, 1, `  frame    FIN yes, opcode 0x8 (Close), RSV 000
+  masked   yes, but the frame ends inside the key (client to server)
+  length   2 bytes
+  invalid  frame ends early: the masking key needs 6 header bytes, got 5
+  reply    1002 ProtocolError: the code to close the connection with in reply
+`, ""},
+	{"frame with RSV1", []string{"-frame", "c8 02 03 e8"}, 1, `  frame    FIN yes, opcode 0x8 (Close), RSV 100
+  masked   no (server to client)
+  length   2 bytes
+  invalid  RSV bits 100 are set, which no extension defines for Close (§5.2)
+  reply    1002 ProtocolError: the code to close the connection with in reply
+`, ""},
+	{"frame with a byte after it", []string{"-frame", "88 02 03 e8 00"}, 1, `  frame    FIN yes, opcode 0x8 (Close), RSV 000
+  masked   no (server to client)
+  length   2 bytes
+  invalid  1 byte follows the frame
+  reply    1002 ProtocolError: the code to close the connection with in reply
+`, ""},
+	{"frame with a 64-bit length of 2^32", []string{"-frame", "88 7f 00 00 00 01 00 00 00 00"}, 1, `  frame    FIN yes, opcode 0x8 (Close), RSV 000
+  masked   no (server to client)
+  length   4294967296 bytes
+  invalid  frame ends early: the header says 4294967296 payload bytes, 0 follow
+  reply    1002 ProtocolError: the code to close the connection with in reply
+`, ""},
+	{"log line with a code out of range", []string{"websocket: close 70000 (x)"}, 2, "",
+		"wsreason: \"close 70000\": reasons: code 70000 is out of range 0..65535\n"},
+	{"log line with a code past uint64", []string{"close 99999999999999999999999"}, 2, "",
+		"wsreason: \"close 99999999999999999999999\": code 99999999999999999999999 is out of range 0..65535\n"},
+	{"a word that ends in close", []string{"foreclose 3 items"}, 2, "",
+		"wsreason: \"foreclose 3 items\" is not a close code number or name, nor a log line with one (see wsreason -h)\n"},
 	{"serve help", []string{"serve", "-h"}, 0, serveUsage, ""},
 	{"serve script not a number", []string{"serve", "-script", "1012,x"}, 2, "",
 		"wsreason serve: invalid value \"1012,x\" for flag -script: \"x\" is not a close code (see wsreason serve -h)\n"},
@@ -288,6 +318,13 @@ func TestJSONOutput(t *testing.T) {
 		last := ranges[4].(map[string]any)
 		if last["first"] != 5000.0 || last["last"] != 65535.0 || last["range"] != "Outside" {
 			t.Errorf("last range = %v", last)
+		}
+	})
+	t.Run("two codes in line order", func(t *testing.T) {
+		doc, code := decode(t, "code: 1001, then websocket: close 4001 (x)")
+		codes := doc["codes"].([]any)
+		if code != 0 || len(codes) != 2 || codes[0].(map[string]any)["code"] != 1001.0 || codes[1].(map[string]any)["code"] != 4001.0 {
+			t.Errorf("exit %d, codes %v; want 1001 then 4001", code, codes)
 		}
 	})
 	t.Run("advice", func(t *testing.T) {
