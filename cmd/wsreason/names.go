@@ -23,7 +23,6 @@ var registryNames = map[reasons.Reason]string{
 	reasons.UnexpectedCondition: "Internal Error",
 	reasons.ServiceRestart:      "Service Restart",
 	reasons.TryAgainLater:       "Try Again Later",
-	reasons.BadGateway:          "Bad Gateway",
 	reasons.TLSHandshakeFailure: "TLS handshake",
 	reasons.Unauthorized:        "Unauthorized",
 	reasons.Forbidden:           "Forbidden",

@@ -33,7 +33,7 @@ type codeInfo struct {
 	Advice           string         `json:"advice"`                 // what a client should do after it: Reason.Advice
 	AdviceDelay      []string       `json:"advice_delay,omitempty"` // the bounds of the wait before reconnecting, if any
 	Description      string         `json:"description"`
-	Note             string         `json:"note,omitempty"`    // only for reserved codes
+	Note             string         `json:"note,omitempty"`    // for reserved codes and codes others use otherwise
 	Matched          string         `json:"matched,omitempty"` // the text of a log line that gave the code
 }
 
@@ -65,8 +65,15 @@ func describe(r reasons.Reason) codeInfo {
 		Advice:           r.Advice().String(),
 		AdviceDelay:      adviceDelay(r.Advice()),
 		Description:      r.Description(),
-		Note:             reservedNotes[r],
+		Note:             reservedNotes[r] + clashNotes[r],
 	}
+}
+
+// clashNotes name well-known software that uses a registered code for a
+// meaning of its own, so that a reader of its logs is not misled.
+var clashNotes = map[reasons.Reason]string{
+	reasons.Unauthorized: "centrifuge (centrifugal/centrifuge, disconnect.go) sends 3000 for its own \"connection closed\", not for a missing authentication.",
+	reasons.Timeout:      "centrifuge (centrifugal/centrifuge, disconnect.go) sends 3008 for its own \"slow\": the client read too slowly, not a timeout.",
 }
 
 // adviceDelay is the advice's delay bounds as text, nil when it names none.
@@ -103,6 +110,9 @@ func title(r reasons.Reason) string {
 	name := nameOf(r)
 	if name == "" {
 		return fmt.Sprintf("%d unnamed", r)
+	}
+	if registryNames[r] == "" {
+		return fmt.Sprintf("%d %s (IANA: no short name)", r, name)
 	}
 	return fmt.Sprintf("%d %s (IANA: %s)", r, name, registryNames[r])
 }
@@ -180,7 +190,11 @@ func (o output) table() error {
 	const row = "%-4s  %-19s  %-26s  %-8s  %s\n"
 	fmt.Fprintf(o.stdout, row, "CODE", "NAME", "IANA REGISTRY NAME", "MAY SEND", "BROWSER")
 	for _, c := range codes {
-		fmt.Fprintf(o.stdout, row, fmt.Sprintf("%d", c.Code), c.Name, c.RegistryName, yesNo(c.MaySend), yesNo(c.BrowserCloseable))
+		registry := c.RegistryName
+		if registry == "" {
+			registry = "(no short name)"
+		}
+		fmt.Fprintf(o.stdout, row, fmt.Sprintf("%d", c.Code), c.Name, registry, yesNo(c.MaySend), yesNo(c.BrowserCloseable))
 	}
 	fmt.Fprintln(o.stdout)
 	fmt.Fprintf(o.stdout, "%-10s  %-10s  %s\n", "RANGE", "CODES", "MEANING")

@@ -320,6 +320,19 @@ func TestJSONOutput(t *testing.T) {
 			t.Errorf("last range = %v", last)
 		}
 	})
+	t.Run("notes and registry names", func(t *testing.T) {
+		doc, _ := decode(t, "3000", "3008", "1014")
+		codes := doc["codes"].([]any)
+		for i, want := range []string{"\"connection closed\"", "\"slow\""} {
+			note, _ := codes[i].(map[string]any)["note"].(string)
+			if !strings.Contains(note, "centrifuge") || !strings.Contains(note, want) {
+				t.Errorf("code %v: note %q, want centrifuge's %s", codes[i].(map[string]any)["code"], note, want)
+			}
+		}
+		if name, has := codes[2].(map[string]any)["registry_name"]; has {
+			t.Errorf("1014: registry_name %q; the registry gives it none", name)
+		}
+	})
 	t.Run("two codes in line order", func(t *testing.T) {
 		doc, code := decode(t, "code: 1001, then websocket: close 4001 (x)")
 		codes := doc["codes"].([]any)
