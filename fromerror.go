@@ -31,8 +31,10 @@ type CloseReasoner interface {
 //     importing the library: github.com/gorilla/websocket and
 //     github.com/fasthttp/websocket (*CloseError: Code, Text),
 //     github.com/coder/websocket (CloseError: Code, Reason),
-//     github.com/gobwas/ws/wsutil (ClosedError: Code, Reason) and
-//     github.com/lxzan/gws (*CloseError: Code, Reason []byte).
+//     github.com/gobwas/ws/wsutil (ClosedError: Code, Reason),
+//     github.com/lxzan/gws (*CloseError: Code, Reason []byte) and
+//     github.com/lesismal/nbio/nbhttp/websocket (*CloseError: Code, Reason;
+//     nbio sets none for a 1000).
 //
 // A library's close error whose code is outside 0..65535, or whose fields
 // have other types than these, is passed over. Code 0 gives [NoStatus]:
@@ -42,14 +44,23 @@ type CloseReasoner interface {
 // own error text there when they make up a 1006 for a dropped connection).
 //
 // When the chain holds no close error but shows that the connection ended
-// without a Close frame ([io.EOF], [io.ErrUnexpectedEOF], [net.ErrClosed], a
-// connection reset or a broken pipe), FromError returns [AbnormalClose], as
-// RFC 6455 §7.1.5 prescribes, with ok true.
+// without a Close frame ([io.EOF], [io.ErrUnexpectedEOF], a connection reset
+// or abort, or a broken pipe), FromError returns [AbnormalClose], as RFC 6455
+// §7.1.5 prescribes, with ok true.
 //
-// Otherwise ok is false: for nil, for an unrelated error, and for a timeout,
-// a deadline or a cancelled context anywhere in the chain. Those say that
-// this side stopped waiting, not that the connection ended: the peer may
-// still be there, and may still send its Close frame.
+// Otherwise ok is false: for nil, for an unrelated error, for a timeout, a
+// deadline or a cancelled context anywhere in the chain, and for
+// [net.ErrClosed]. A timeout or a cancel says that this side stopped
+// waiting, not that the connection ended: the peer may still be there, and
+// may still send its Close frame. The same holds for a 1006 a library made
+// up beside one, so gorilla's made-up 1006 joined with [context.Canceled]
+// gives the same answer as coder's [io.EOF] joined with it. [net.ErrClosed]
+// is a read on a connection this side closed itself, as coder returns after
+// its own Close(1000, ...): this side knows how it ended.
+//
+// golang.org/x/net/websocket has no close codes: it returns a bare [io.EOF]
+// both for a peer's Close frame and for a connection cut without one, so
+// FromError says [AbnormalClose] for both and cannot tell them apart.
 //
 // FromError does not allocate when err is nil or [io.EOF].
 func FromError(err error) (r Reason, text string, ok bool) {
@@ -60,6 +71,11 @@ func FromError(err error) (r Reason, text string, ok bool) {
 		return AbnormalClose, "", true
 	}
 	if r, text, ok := closeInChain(err); ok {
+		if r == AbnormalClose && stoppedWaiting(err) {
+			// A library's made-up 1006 next to a timeout or a cancel: as
+			// for a bare io.EOF next to one, this side stopped waiting.
+			return 0, "", false
+		}
 		if r == 0 {
 			r = NoStatus
 		}
@@ -68,7 +84,7 @@ func FromError(err error) (r Reason, text string, ok bool) {
 		}
 		return r, text, true
 	}
-	if stoppedWaiting(err) {
+	if stoppedWaiting(err) || errors.Is(err, net.ErrClosed) {
 		return 0, "", false
 	}
 	for _, target := range transportEnded {
@@ -82,7 +98,7 @@ func FromError(err error) (r Reason, text string, ok bool) {
 // transportEnded are the errors that say the connection ended without a
 // Close frame; connReset adds the operating system's reset and broken pipe
 // errors.
-var transportEnded = append([]error{io.EOF, io.ErrUnexpectedEOF, net.ErrClosed}, connReset...)
+var transportEnded = append([]error{io.EOF, io.ErrUnexpectedEOF}, connReset...)
 
 // stoppedWaiting tells whether err's chain holds a timeout or a cancellation.
 func stoppedWaiting(err error) bool {
@@ -170,11 +186,12 @@ func closeOf(err error) (Reason, string, bool) {
 // importing their packages, by package path and type name, and their code
 // and text fields.
 var closeErrorTypes = map[[2]string][2]string{
-	{"github.com/gorilla/websocket", "CloseError"}:  {"Code", "Text"},
-	{"github.com/fasthttp/websocket", "CloseError"}: {"Code", "Text"},
-	{"github.com/coder/websocket", "CloseError"}:    {"Code", "Reason"},
-	{"github.com/gobwas/ws/wsutil", "ClosedError"}:  {"Code", "Reason"},
-	{"github.com/lxzan/gws", "CloseError"}:          {"Code", "Reason"},
+	{"github.com/gorilla/websocket", "CloseError"}:              {"Code", "Text"},
+	{"github.com/fasthttp/websocket", "CloseError"}:             {"Code", "Text"},
+	{"github.com/coder/websocket", "CloseError"}:                {"Code", "Reason"},
+	{"github.com/gobwas/ws/wsutil", "ClosedError"}:              {"Code", "Reason"},
+	{"github.com/lxzan/gws", "CloseError"}:                      {"Code", "Reason"},
+	{"github.com/lesismal/nbio/nbhttp/websocket", "CloseError"}: {"Code", "Reason"},
 }
 
 // shape is where a recognised struct type keeps its code and text.
