@@ -57,15 +57,16 @@ var clientsUnderTest = []clientUnderTest{
 	// Close frame whose header lacks the mask bit, so the server reads a
 	// scrambled code ("unmasked" stands for any code so sent); it drops
 	// the connection on a 126-byte body, and passes 5000 and up.
-	goClient(libraries[2], onBadUTF8(unmasked, map[string]string{
-		"1-byte body": unmasked,
-		"code 0":      unmasked, "code 999": unmasked, "code 1004": unmasked, "code 1005": unmasked,
-		"code 1006": unmasked, "code 1016": unmasked, "code 1100": unmasked, "code 2000": unmasked,
-		"code 2999": unmasked, "code 1015": unmasked,
-		"1012 (IANA)": unmasked, "1013 (IANA)": unmasked, "1014 (IANA)": unmasked,
-		"126-byte body": "dropped",
-		"code 5000":     "5000",
-		"code 65535":    "65535",
+	goClient(libraries[2], onBadUTF8(unmasked+" wrong", map[string]string{
+		"1-byte body": unmasked + " wrong",
+		"code 0":      unmasked + " wrong", "code 999": unmasked + " wrong", "code 1004": unmasked + " wrong",
+		"code 1005": unmasked + " wrong", "code 1006": unmasked + " wrong", "code 1016": unmasked + " wrong",
+		"code 1100": unmasked + " wrong", "code 2000": unmasked + " wrong", "code 2999": unmasked + " wrong",
+		"code 1015":   unmasked + " wrong",
+		"1012 (IANA)": unmasked + " wrong", "1013 (IANA)": unmasked + " wrong", "1014 (IANA)": unmasked + " wrong",
+		"126-byte body": "dropped tolerated",
+		"code 5000":     "5000 tolerated",
+		"code 65535":    "65535 tolerated",
 	})),
 	goClient(libraries[3], serverAnswers("gws")),
 	goClient(libraries[4], serverAnswers("fasthttp")),
@@ -131,12 +132,12 @@ func TestClientRawCloseFrames(t *testing.T) {
 					continue
 				}
 				c := byName[rc.Name]
-				want, deviates := cl.want[rc.Name]
-				if !deviates {
-					want = c.Want().String()
-				}
+				want, verdict, _ := expected(t, cl.want, c)
 				if !sameAnswer(e.Got, want) {
-					t.Errorf("%s: %s answered %s, want %s (reasons: %s); %s", rc.Name, cl.name, e.Got, want, c.Want(), e.Verdict)
+					t.Errorf("%s: %s answered %s, want %s (reasons: %s)", rc.Name, cl.name, e.Got, want, c.Want())
+				}
+				if string(e.Verdict) != string(verdict) {
+					t.Errorf("%s: the server's verdict is %s (%s); the table says %s", rc.Name, e.Verdict, e.Rule, verdict)
 				}
 			}
 		})

@@ -2,6 +2,8 @@ package interop
 
 import (
 	"bytes"
+	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -9,11 +11,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	gorillaws "github.com/gorilla/websocket"
+
+	"github.com/wsreasons/reasons/internal/probe"
+	"github.com/wsreasons/reasons/reasonstest"
 )
 
 // probeRun is one run of the built wsreason probe.
@@ -42,20 +48,40 @@ func runProbe(t *testing.T, bin string, args ...string) probeRun {
 	return run
 }
 
-// probeDoc is the part of wsreason probe -json's document the test reads.
+// probeCase is one case of wsreason probe -json's document, every field.
+type probeCase struct {
+	Case            string `json:"case"`
+	Autobahn        string `json:"autobahn"`
+	AutobahnLike    string `json:"autobahn_like"`
+	Sent            string `json:"sent"`
+	Requires        string `json:"requires"`
+	Want            string `json:"want"`
+	AutobahnAccepts string `json:"autobahn_accepts"`
+	Got             string `json:"got"`
+	GotText         string `json:"got_text"`
+	Verdict         string `json:"verdict"`
+	Rule            string `json:"rule"`
+	Grade           string `json:"autobahn_grade"`
+	Note            string `json:"autobahn_note"`
+}
+
+// probeDoc is wsreason probe -json's document.
 type probeDoc struct {
-	Cases []struct {
-		Case, Autobahn, Sent, Want, Got, Verdict string
-		Grade                                    string `json:"autobahn_grade"`
+	URL, Timeout, Error string
+	Cases               []probeCase
+	Summary             struct {
+		OK, Tolerated, Wrong int
+		AutobahnFails        int `json:"autobahn_fails"`
 	}
-	Summary struct{ OK, Tolerated, Wrong int }
 }
 
 func parseProbeJSON(t *testing.T, run probeRun) probeDoc {
 	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(run.stdout))
+	dec.DisallowUnknownFields() // a field this test does not compare fails it
 	var doc probeDoc
-	if err := json.Unmarshal([]byte(run.stdout), &doc); err != nil {
-		t.Fatalf("wsreason probe -json printed no JSON document (%v):\n%s\nstderr: %s", err, run.stdout, run.stderr)
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatalf("wsreason probe -json printed no JSON document of the known fields (%v):\n%s\nstderr: %s", err, run.stdout, run.stderr)
 	}
 	if len(doc.Cases) != len(rawCases) {
 		t.Fatalf("%d cases in the JSON document, want %d", len(doc.Cases), len(rawCases))
@@ -64,8 +90,9 @@ func parseProbeJSON(t *testing.T, run probeRun) probeDoc {
 }
 
 // checkAgainstTable checks a -json document against lib's column of the
-// raw table, which TestRawCloseFrames asserts.
-func checkAgainstTable(t *testing.T, doc probeDoc, lib string) {
+// raw table (reply and verdict, written by hand), and every other field
+// against the case list and the same server's report from reasonstest.
+func checkAgainstTable(t *testing.T, doc probeDoc, lib, url string, opts ...reasonstest.Option) {
 	t.Helper()
 	var want map[string]string
 	for _, s := range rawServers {
@@ -73,26 +100,39 @@ func checkAgainstTable(t *testing.T, doc probeDoc, lib string) {
 			want = s.want
 		}
 	}
+	rep, err := reasonstest.RunServer(context.Background(), url, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var counts [3]int
 	for i, c := range rawCases {
-		got := doc.Cases[i]
-		reply, deviates := want[c.Name]
-		if !deviates {
-			reply = c.Want().String()
-		}
-		verdict := string(c.Judge(parseReply(t, reply)).Verdict)
+		got, res := doc.Cases[i], rep.Results[i]
+		reply, verdict, _ := expected(t, want, c)
+		counts[slices.Index([]probe.Verdict{probe.OK, probe.Tolerated, probe.Wrong}, verdict)]++
 		grade := string(c.Grade(parseReplyTo(t, c, reply)))
-		if got.Case != c.Name || got.Got != reply || got.Verdict != verdict || got.Want != c.Want().String() ||
-			got.Autobahn != c.Autobahn || got.Grade != grade {
-			t.Errorf("%s: the probe says %+v; the table: got %s, want %s, verdict %s, Autobahn %s %s", c.Name, got, reply, c.Want(), verdict, c.Autobahn, grade)
+		wantCase := probeCase{
+			Case: c.Name, Autobahn: c.Autobahn, AutobahnLike: c.Expect.Like, Sent: hex.EncodeToString(c.Payload),
+			Requires: c.Requires(), Want: c.Want().String(), AutobahnAccepts: c.AutobahnAccepts(),
+			Got: reply, GotText: viaJSON(res.GotText), Verdict: string(verdict), Rule: res.Rule, Grade: grade, Note: res.GradeNote,
 		}
+		if got != wantCase {
+			t.Errorf("%s: the probe's JSON says\n%+v\nwant\n%+v", c.Name, got, wantCase)
+		}
+		if (got.Rule == "") != (verdict == probe.OK) {
+			t.Errorf("%s: verdict %s with rule %q", c.Name, verdict, got.Rule)
+		}
+	}
+	if s := doc.Summary; s.OK != counts[0] || s.Tolerated != counts[1] || s.Wrong != counts[2] || s.AutobahnFails != rep.Summary().AutobahnFails {
+		t.Errorf("summary %+v, want %d ok, %d tolerated, %d wrong by the table", s, counts[0], counts[1], counts[2])
 	}
 }
 
 // probeLibrary runs wsreason probe -json against a server on lib.
 func probeLibrary(t *testing.T, bin string, lib library) {
-	run := runProbe(t, bin, "-json", startAnswering(t, lib))
+	url := startAnswering(t, lib)
+	run := runProbe(t, bin, "-json", url)
 	doc := parseProbeJSON(t, run)
-	checkAgainstTable(t, doc, lib.name)
+	checkAgainstTable(t, doc, lib.name, url)
 	wantExit := 0
 	if doc.Summary.Wrong > 0 {
 		wantExit = 1
@@ -141,7 +181,7 @@ func TestProbeCommand(t *testing.T) {
 			t.Errorf("without -insecure: exit %d, stderr %q, stdout %q; want 2 and a certificate error", run.exit, run.stderr, run.stdout)
 		}
 		run = runProbe(t, bin, "-insecure", "-json", url)
-		checkAgainstTable(t, parseProbeJSON(t, run), "gorilla")
+		checkAgainstTable(t, parseProbeJSON(t, run), "gorilla", url, reasonstest.Insecure())
 		if run.exit != 1 {
 			t.Errorf("with -insecure: exit %d, want 1 (gorilla refuses 1014)", run.exit)
 		}
@@ -216,4 +256,12 @@ func TestProbeREADME(t *testing.T) {
 	out := strings.ReplaceAll(run.stdout, url, "ws://127.0.0.1:8080/")
 	block := "```console\n$ go run ./cmd/wsreason probe ws://127.0.0.1:8080/\n" + out + "$ echo $?\n1\n```\n"
 	checkSection(t, "../README.md", "probe", block)
+}
+
+// viaJSON is s as it reads back from a JSON string: a reason that is not
+// UTF-8 has each bad byte turned into U+FFFD.
+func viaJSON(s string) string {
+	b, _ := json.Marshal(s)
+	json.Unmarshal(b, &s)
+	return s
 }

@@ -88,10 +88,14 @@ func TestReadmeTables(t *testing.T) {
 		b.WriteString(" " + br.name + " | " + br.name + " CloseEvent.code |")
 	}
 	b.WriteString("\n|---|---|---|---|---|" + strings.Repeat("---|", len(rawServers)+2*len(browsers)) + "\n")
-	// mark puts a reply in bold when it breaks a requirement and in italics
-	// when it only differs from the reply of package reasons.
-	mark := func(c probe.Case, got string) string {
-		switch c.Judge(parseReply(t, got)).Verdict {
+	// mark puts a reply in bold when the table says it breaks a
+	// requirement and in italics when it only differs from the reply of
+	// package reasons; the verdict the probe gives that reply must agree.
+	mark := func(c probe.Case, got string, verdict probe.Verdict, r probe.Reply) string {
+		if j := c.Judge(r); j.Verdict != verdict {
+			t.Errorf("%s: the table says %s is %s; the probe judges it %s (%s)", c.Name, got, verdict, j.Verdict, j.Rule)
+		}
+		switch verdict {
 		case probe.Wrong:
 			return "**" + got + "**"
 		case probe.Tolerated:
@@ -103,11 +107,9 @@ func TestReadmeTables(t *testing.T) {
 	for _, c := range rawCases {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |", caseID(c), c.Name, c.Requires(), c.Want(), c.AutobahnAccepts())
 		for _, s := range rawServers {
-			got, deviates := s.want[c.Name]
-			if !deviates {
-				got = c.Want().String()
-			}
-			b.WriteString(" " + mark(c, got) + " · " + string(c.Grade(parseReplyTo(t, c, got))) + " |")
+			got, verdict, _ := expected(t, s.want, c)
+			r := parseReplyTo(t, c, got)
+			b.WriteString(" " + mark(c, got, verdict, r) + " · " + string(c.Grade(r)) + " |")
 		}
 		for _, br := range browsers {
 			got, ok := br.raw[c.Name]
@@ -119,7 +121,7 @@ func TestReadmeTables(t *testing.T) {
 			case !ok:
 				t.Errorf("%s's raw table has no entry for %q", br.name, c.Name)
 			default:
-				fmt.Fprintf(&b, " %s | %d |", mark(c, got.reply), got.event)
+				fmt.Fprintf(&b, " %s | %d |", mark(c, got.reply, got.verdict, parseReply(t, got.reply)), got.event)
 			}
 		}
 		b.WriteString("\n")
@@ -138,23 +140,9 @@ func TestReadmeTables(t *testing.T) {
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s |", caseID(c), c.Name, c.Want())
 		for _, cl := range clientsUnderTest {
-			got, deviates := cl.want[c.Name]
-			if !deviates {
-				got = c.Want().String()
-			}
+			got, verdict, _ := expected(t, cl.want, c)
 			r := clientReply(t, c, got)
-			cell := got
-			if got == unmasked {
-				cell = "unmasked"
-			}
-			switch c.Judge(r).Verdict {
-			case probe.Wrong:
-				cell = "**" + cell + "**"
-			case probe.Tolerated:
-				cell = "*" + cell + "*"
-			case probe.OK:
-			}
-			b.WriteString(" " + cell + " · " + string(c.Grade(r)) + " |")
+			b.WriteString(" " + mark(c, got, verdict, r) + " · " + string(c.Grade(r)) + " |")
 		}
 		b.WriteString("\n")
 	}
