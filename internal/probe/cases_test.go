@@ -308,3 +308,38 @@ func TestReplyString(t *testing.T) {
 		}
 	}
 }
+
+// TestRequires states by hand what RFC 6455 and the IANA registry require
+// of the receiver, for a case of each kind.
+func TestRequires(t *testing.T) {
+	requires := map[string]string{
+		"empty body":                "a Close (§5.5.1)",
+		"text, then Close":          "a Close, not a protocol error (§5.5.1, §7.4.1, IANA)",
+		"1014 (IANA)":               "a Close, not a protocol error (§5.5.1, §7.4.1, IANA)",
+		"valid code 4999":           "a Close, not a protocol error (§5.5.1, §7.4.2)",
+		"valid code 3000":           "a Close, not a protocol error (§5.5.1, §7.4.2)",
+		"1-byte body":               "nothing: §5.5.1 binds the sender",
+		"126-byte body":             "nothing: §5.5 binds the sender",
+		"code 999":                  "nothing: §7.4.2 binds the sender",
+		"code 1005":                 "nothing: §7.4.1 binds the sender",
+		"code 1100":                 "nothing: §7.4.2 binds the sender",
+		"code 5000":                 "nothing: the RFC is silent",
+		"UTF-8: byte 0xff":          "fail the connection, not echo (§8.1)",
+		"UTF-8: truncated sequence": "fail the connection, not echo (§8.1)",
+		"TCP closed after 1000":     "a Close, then the server closes TCP (§7.1.1, should)",
+	}
+	seen := 0
+	for _, c := range Cases() {
+		want, ok := requires[c.Name]
+		if !ok {
+			continue
+		}
+		seen++
+		if got := c.Requires(); got != want {
+			t.Errorf("%s: Requires() = %q, want %q", c.Name, got, want)
+		}
+	}
+	if seen != len(requires) {
+		t.Errorf("%d of the %d cases this test names exist", seen, len(requires))
+	}
+}

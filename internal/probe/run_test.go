@@ -61,10 +61,18 @@ func TestRunEchoServer(t *testing.T) {
 			"TCP closed after 1000": "text(11) then 1000 ok FAILED",
 			"code 5000":             "text(11) then 5000 tolerated INFORMATIONAL",
 		}
+		seen := 0
 		for _, r := range results {
-			if w, ok := want[r.Case.Name]; ok && fmt.Sprintf("%s %s %s", r.Got, r.Verdict, r.Grade) != w {
+			w, ok := want[r.Case.Name]
+			if ok {
+				seen++
+			}
+			if ok && fmt.Sprintf("%s %s %s", r.Got, r.Verdict, r.Grade) != w {
 				t.Errorf("tls %v, %s: got %s %s %s, want %s", tls, r.Case.Name, r.Got, r.Verdict, r.Grade, w)
 			}
+		}
+		if seen != len(want) {
+			t.Errorf("%d of the %d cases this test names exist", seen, len(want))
 		}
 		wrong := 0
 		for _, r := range results {
