@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"reflect"
+	"strings"
 	"sync"
 )
 
@@ -30,11 +31,18 @@ type CloseReasoner interface {
 //     recognised by its package path, type name and field types, without
 //     importing the library: github.com/gorilla/websocket and
 //     github.com/fasthttp/websocket (*CloseError: Code, Text),
-//     github.com/coder/websocket (CloseError: Code, Reason),
+//     github.com/coder/websocket and its former path nhooyr.io/websocket
+//     (CloseError: Code, Reason),
 //     github.com/gobwas/ws/wsutil (ClosedError: Code, Reason),
 //     github.com/lxzan/gws (*CloseError: Code, Reason []byte) and
 //     github.com/lesismal/nbio/nbhttp/websocket (*CloseError: Code, Reason;
 //     nbio sets none for a 1000).
+//
+// Wrappers whose errors are their base library's are recognised through
+// it: olahol/melody (gorilla) and gofiber's contrib/websocket
+// (fasthttp/websocket). A later major version of a listed module (a /v2
+// import path) is recognised when its close error keeps the type name and
+// field types.
 //
 // A library's close error whose code is outside 0..65535, or whose fields
 // have other types than these, is passed over. Code 0 gives [NoStatus]:
@@ -189,6 +197,7 @@ var closeErrorTypes = map[[2]string][2]string{
 	{"github.com/gorilla/websocket", "CloseError"}:              {"Code", "Text"},
 	{"github.com/fasthttp/websocket", "CloseError"}:             {"Code", "Text"},
 	{"github.com/coder/websocket", "CloseError"}:                {"Code", "Reason"},
+	{"nhooyr.io/websocket", "CloseError"}:                       {"Code", "Reason"},
 	{"github.com/gobwas/ws/wsutil", "ClosedError"}:              {"Code", "Reason"},
 	{"github.com/lxzan/gws", "CloseError"}:                      {"Code", "Reason"},
 	{"github.com/lesismal/nbio/nbhttp/websocket", "CloseError"}: {"Code", "Reason"},
@@ -211,7 +220,7 @@ func shapeOf(t reflect.Type) (shape, bool) {
 		return s.(shape), s.(shape).ok
 	}
 	s := shape{code: -1, text: -1}
-	if names, known := closeErrorTypes[[2]string{t.PkgPath(), t.Name()}]; known {
+	if names, known := closeErrorTypes[[2]string{unversioned(t.PkgPath()), t.Name()}]; known {
 		for i := range t.NumField() {
 			f := t.Field(i)
 			switch {
@@ -226,6 +235,22 @@ func shapeOf(t reflect.Type) (shape, bool) {
 	}
 	shapes.Store(t, s)
 	return s, s.ok
+}
+
+// unversioned drops the major version element of an import path, such as
+// the /v2 of github.com/gobwas/ws/v2/wsutil, so that a future major version
+// of a listed module is recognised when its close error keeps the same
+// type name and field types; one that changes them is passed over.
+func unversioned(path string) string {
+	parts := strings.Split(path, "/")
+	out := parts[:0]
+	for i, p := range parts {
+		if i > 0 && len(p) > 1 && p[0] == 'v' && strings.Trim(p[1:], "0123456789") == "" && p != "v0" && p != "v1" && p[1] != '0' {
+			continue
+		}
+		out = append(out, p)
+	}
+	return strings.Join(out, "/")
 }
 
 func isInteger(k reflect.Kind) bool {

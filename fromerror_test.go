@@ -200,3 +200,22 @@ func BenchmarkFromError(b *testing.B) {
 		})
 	}
 }
+
+func TestUnversioned(t *testing.T) {
+	for path, want := range map[string]string{
+		"github.com/gorilla/websocket":      "github.com/gorilla/websocket",
+		"github.com/gorilla/websocket/v2":   "github.com/gorilla/websocket",
+		"github.com/gobwas/ws/v3/wsutil":    "github.com/gobwas/ws/wsutil",
+		"github.com/lxzan/gws/v12":          "github.com/lxzan/gws",
+		"nhooyr.io/websocket":               "nhooyr.io/websocket",
+		"github.com/coder/websocket/v1":     "github.com/coder/websocket/v1", // v1 is never an import path element
+		"github.com/x/v2ray":                "github.com/x/v2ray",
+		"github.com/x/vendor":               "github.com/x/vendor",
+		"v2/websocket":                      "v2/websocket", // the first element is a host, never a version
+		"github.com/fasthttp/websocket/v02": "github.com/fasthttp/websocket/v02",
+	} {
+		if got := unversioned(path); got != want {
+			t.Errorf("unversioned(%q) = %q, want %q", path, got, want)
+		}
+	}
+}
