@@ -1,5 +1,7 @@
 package interop
 
+//lint:file-ignore SA1019 nhooyr.io/websocket is deprecated, and it is what this file tests
+
 import (
 	"bufio"
 	"context"
