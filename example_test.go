@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
 
 	"github.com/wsreasons/reasons"
 )
@@ -260,4 +262,21 @@ func ExampleReason_MarshalJSON() {
 	// {"code":1001,"reason":"bye"}
 	// TryAgainLater <nil>
 	// reasons: "Bogus" is neither a close code name nor a decimal number
+}
+
+// A Reason logs through log/slog as its code and its name.
+func ExampleReason_LogValue() {
+	logger := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey && len(groups) == 0 {
+				return slog.Attr{} // a fixed output for the example
+			}
+			return a
+		},
+	}))
+	logger.Info("connection closed", "reason", reasons.GoingAway, "peer", "203.0.113.7")
+	logger.Info("connection closed", "reason", reasons.Reason(4001))
+	// Output:
+	// {"level":"INFO","msg":"connection closed","reason":{"code":1001,"name":"GoingAway"},"peer":"203.0.113.7"}
+	// {"level":"INFO","msg":"connection closed","reason":{"code":4001}}
 }

@@ -2,8 +2,10 @@ package reasons
 
 import (
 	"errors"
+	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -287,4 +289,22 @@ func BenchmarkReserved(b *testing.B) {
 		}
 	}
 	sink = n
+}
+
+// TestLogValue: through slog's text handler, a named code logs its code
+// and name, an unnamed one its code alone.
+func TestLogValue(t *testing.T) {
+	var b strings.Builder
+	logger := slog.New(slog.NewTextHandler(&b, &slog.HandlerOptions{ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey && len(groups) == 0 {
+			return slog.Attr{}
+		}
+		return a
+	}}))
+	logger.Info("x", "reason", TryAgainLater)
+	logger.Info("x", "reason", Reason(4999))
+	want := "level=INFO msg=x reason.code=1013 reason.name=TryAgainLater\nlevel=INFO msg=x reason.code=4999\n"
+	if b.String() != want {
+		t.Errorf("logged %q, want %q", b.String(), want)
+	}
 }
