@@ -69,10 +69,20 @@ lint:
 exhaustive:
 	cd interop && $(EXHAUSTIVE) -d ./...
 
-## fuzz: run each fuzz target for FUZZTIME
+# FUZZ_TARGETS lists every fuzz target in the repository as PACKAGE:NAME;
+# TestFuzzTargetsListed fails when one is missing from it.
+FUZZ_TARGETS := .:FuzzParse .:FuzzText .:FuzzGet \
+	./internal/wsframe:FuzzRead \
+	./internal/probe:FuzzReadReply ./internal/probe:FuzzFirstTextLine \
+	./cmd/wsreason:FuzzDecodeHex ./cmd/wsreason:FuzzFrame ./cmd/wsreason:FuzzLogLine
+
+## fuzz: run each fuzz target in FUZZ_TARGETS for FUZZTIME
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) .
-	$(GO) test -run '^$$' -fuzz '^FuzzText$$' -fuzztime $(FUZZTIME) .
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t#*:}; \
+		echo "$(GO) test -run '^$$' -fuzz '^$$name$$' -fuzztime $(FUZZTIME) $$pkg"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
 
 ## bench: run both modules' benchmarks COUNT times and summarize them with benchstat
 bench:

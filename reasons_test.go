@@ -2,7 +2,11 @@ package reasons
 
 import (
 	"errors"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -306,5 +310,83 @@ func TestLogValue(t *testing.T) {
 	want := "level=INFO msg=x reason.code=1013 reason.name=TryAgainLater\nlevel=INFO msg=x reason.code=4999\n"
 	if b.String() != want {
 		t.Errorf("logged %q, want %q", b.String(), want)
+	}
+}
+
+// FuzzGet: Get accepts exactly 0..65535, keeps the number, and names a
+// bad one in its error.
+func FuzzGet(f *testing.F) {
+	for _, n := range []int{0, 1000, 4999, 65535, 65536, -1, 70000, 1 << 40, -(1 << 40)} {
+		f.Add(n)
+	}
+	f.Fuzz(func(t *testing.T, n int) {
+		r, err := Get(n)
+		inRange := n >= 0 && n <= 65535
+		switch {
+		case inRange && (err != nil || int(r) != n):
+			t.Fatalf("Get(%d) = %d, %v", n, r, err)
+		case !inRange && (err == nil || !errors.Is(err, ErrOutOfRange) || !strings.Contains(err.Error(), strconv.Itoa(n))):
+			t.Fatalf("Get(%d) = %d, %v; want an error naming %d", n, r, err, n)
+		}
+	})
+}
+
+// TestFuzzTargetsListed compares the fuzz targets in the repository's test
+// files with the Makefile's FUZZ_TARGETS, which make fuzz runs, so that a
+// new target cannot be left out of it silently.
+func TestFuzzTargetsListed(t *testing.T) {
+	makefile, err := os.ReadFile("Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, list, ok := strings.Cut(string(makefile), "\nFUZZ_TARGETS :=")
+	if !ok {
+		t.Fatal("the Makefile has no FUZZ_TARGETS")
+	}
+	list, _, _ = strings.Cut(strings.ReplaceAll(list, "\\\n", " "), "\n")
+	listed := map[string]bool{}
+	for _, f := range strings.Fields(list) {
+		listed[f] = true
+	}
+	found := map[string]bool{}
+	decl := regexp.MustCompile(`(?m)^func (Fuzz\w+)\(f \*testing\.F\)`)
+	err = filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "testdata" || d.Name() == "node_modules" || strings.HasPrefix(d.Name(), ".")) && path != "." {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		pkg := "."
+		if dir := filepath.Dir(path); dir != "." {
+			pkg = "./" + filepath.ToSlash(dir)
+		}
+		for _, m := range decl.FindAllStringSubmatch(string(src), -1) {
+			found[pkg+":"+m[1]] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for f := range found {
+		if !listed[f] {
+			t.Errorf("fuzz target %s is not in the Makefile's FUZZ_TARGETS", f)
+		}
+	}
+	for f := range listed {
+		if !found[f] {
+			t.Errorf("the Makefile's FUZZ_TARGETS lists %s, which no test file declares", f)
+		}
+	}
+	if len(found) < 9 {
+		t.Errorf("found %d fuzz targets: %v", len(found), found)
 	}
 }

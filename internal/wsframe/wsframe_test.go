@@ -169,3 +169,33 @@ func TestAppendFrame(t *testing.T) {
 		}
 	}
 }
+
+// FuzzRead: Read never panics, never returns a payload over its limit, and
+// a frame it reads is written back byte for byte by AppendFrame with the
+// same header, its length form included.
+func FuzzRead(f *testing.F) {
+	mask := [4]byte{1, 2, 3, 4}
+	f.Add([]byte{0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58}, uint16(100))
+	f.Add(Append(nil, OpClose, []byte{0x03, 0xe8}, nil), uint16(125))
+	f.Add(Append(nil, OpBinary, bytes.Repeat([]byte{'y'}, 300), &mask), uint16(1000))
+	f.Add(Append(nil, OpBinary, make([]byte, 200), nil), uint16(100))
+	f.Add([]byte{0x88, 0x7f, 0x80, 0, 0, 0, 0, 0, 0, 2, 0x03, 0xe8}, uint16(10))
+	f.Add([]byte{0x88, 0x7f, 0, 0, 0, 0, 0, 0, 0, 2, 0x03, 0xe8}, uint16(10))
+	f.Fuzz(func(t *testing.T, data []byte, max uint16) {
+		r := bytes.NewReader(data)
+		h, p, err := Read(r, uint64(max))
+		if err != nil {
+			if errors.Is(err, ErrTooLarge) && h.Length <= uint64(max) {
+				t.Fatalf("ErrTooLarge for %d bytes with a limit of %d", h.Length, max)
+			}
+			return
+		}
+		if uint64(len(p)) != h.Length || h.Length > uint64(max) {
+			t.Fatalf("payload of %d bytes, header says %d, limit %d", len(p), h.Length, max)
+		}
+		used := data[:len(data)-r.Len()]
+		if back := AppendFrame(nil, h, p); !bytes.Equal(back, used) {
+			t.Fatalf("read % x, wrote back % x", used, back)
+		}
+	})
+}
