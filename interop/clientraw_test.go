@@ -17,32 +17,32 @@ import (
 // whatever the server sends, as an application that only reads would.
 type clientUnderTest struct {
 	name string
-	// run connects to url and returns once the connection has ended.
-	run func(t *testing.T, url string)
+	// start readies the client for one test and returns its run, which
+	// connects to url and returns once the connection has ended.
+	start func(t *testing.T) (run func(url string))
 	// want holds what the client answers where that differs from the
 	// answer of package reasons (Case.Want), by case name.
 	want map[string]string
 }
 
 func goClient(lib library, want map[string]string) clientUnderTest {
-	return clientUnderTest{name: lib.name, want: want, run: func(t *testing.T, url string) {
-		ep, err := lib.dial(context.Background(), url)
-		if err != nil {
-			t.Errorf("%s dial: %v", lib.name, err)
-			return
+	return clientUnderTest{name: lib.name, want: want, start: func(t *testing.T) func(string) {
+		return func(url string) {
+			ep, err := lib.dial(context.Background(), url)
+			if err != nil {
+				t.Errorf("%s dial: %v", lib.name, err)
+				return
+			}
+			ep.readErr(timeout)
+			ep.drop()
 		}
-		ep.readErr(timeout)
-		ep.drop()
 	}}
 }
 
 func scriptedClient(sp scriptedPeer, want map[string]string) clientUnderTest {
-	var proc *scriptedProc
-	return clientUnderTest{name: sp.name, want: want, run: func(t *testing.T, url string) {
-		if proc == nil {
-			proc = startScripted(t, sp)
-		}
-		proc.await(proc.command("recv", url, 0, ""))
+	return clientUnderTest{name: sp.name, want: want, start: func(t *testing.T) func(string) {
+		proc := startScripted(t, sp) // one process for the test, killed at its end
+		return func(url string) { proc.await(proc.command("recv", url, 0, "")) }
 	}}
 }
 
@@ -123,9 +123,10 @@ func TestClientRawCloseFrames(t *testing.T) {
 		t.Run(cl.name, func(t *testing.T) {
 			srv := reasonstest.NewServer(reasonstest.ClientTimeout(time.Second))
 			defer srv.Close()
+			run := cl.start(t)
 			for _, rc := range clientCases(t, srv) {
 				path := "/raw/" + rc.ID
-				cl.run(t, srv.URL+path)
+				run(srv.URL + path)
 				e, ok := awaitEvent(srv, path)
 				if !ok {
 					t.Errorf("%s: no event", rc.Name)

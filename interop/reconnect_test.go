@@ -31,16 +31,19 @@ type reconnecter struct {
 	run func(t *testing.T, url string)
 	// want is the verdict of each step of reconnectScript.
 	want []reasonstest.Verdict
+	// peer, when set, is the outside peer run needs: the test skips (or
+	// fails, under REASONS_REQUIRE_PEERS=1) without it.
+	peer *outsidePeer
 }
 
 var careful = []reasonstest.Verdict{reasonstest.OK, reasonstest.OK, reasonstest.OK, reasonstest.OK}
 
 var reconnecters = []reconnecter{
-	{"Go, gorilla, the README's handler", carefulGo, careful},
-	{"Python websockets", processClient(pythonWebsockets, "reconnect.py"), careful},
-	{"Node ws", processClient(nodeWS, "reconnect.js"), careful},
+	{"Go, gorilla, the README's handler", carefulGo, careful, nil},
+	{"Python websockets", processClient(pythonWebsockets, "reconnect.py"), careful, &pythonWebsockets.peer},
+	{"Node ws", processClient(nodeWS, "reconnect.js"), careful, &nodeWS.peer},
 	// Back at once whatever the code: wrong after 1012 and after 1013.
-	{"naive: back at once", naiveGo, []reasonstest.Verdict{reasonstest.OK, reasonstest.OK, reasonstest.Wrong, reasonstest.Wrong}},
+	{"naive: back at once", naiveGo, []reasonstest.Verdict{reasonstest.OK, reasonstest.OK, reasonstest.Wrong, reasonstest.Wrong}, nil},
 }
 
 // carefulGo is the README's close handler on gorilla/websocket: it follows
@@ -91,7 +94,11 @@ func naiveGo(t *testing.T, url string) {
 // the process exits by itself or the run is over.
 func processClient(sp scriptedPeer, script string) func(t *testing.T, url string) {
 	return func(t *testing.T, url string) {
-		path := sp.peer.need(t)
+		path, err := exec.LookPath(sp.peer.path) // TestReconnect has checked the peer
+		if err != nil {
+			t.Error(err)
+			return
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), reconnectRun)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, path, script, url)
@@ -112,6 +119,9 @@ func TestReconnect(t *testing.T) {
 	for _, rc := range reconnecters {
 		t.Run(rc.name, func(t *testing.T) {
 			t.Parallel()
+			if rc.peer != nil {
+				rc.peer.need(t) // here, not in run's goroutine, where a skip would not stop the test
+			}
 			srv := reasonstest.NewServer(reasonstest.Script(reconnectScript...), reasonstest.ClientTimeout(time.Second))
 			defer srv.Close()
 			done := make(chan struct{})
