@@ -1,6 +1,8 @@
 package interop
 
 import (
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"testing"
 
@@ -99,6 +101,39 @@ func BenchmarkBody(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				sinkBytes = gorillaws.FormatCloseMessage(int(code), text)
+			}
+		})
+		// Format's steps, each measured apart: what a non-validating peer
+		// does, written inline (steps-copy); the same behind a call that
+		// returns an error too (steps-call); plus the code and length
+		// checks (steps-checks). Format adds the UTF-8 check to that.
+		b.Run("op=format/"+tc.name+"/impl=steps-copy", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				p := make([]byte, 2+len(text))
+				binary.BigEndian.PutUint16(p, uint16(code))
+				copy(p[2:], text)
+				sinkBytes = p
+			}
+		})
+		b.Run("op=format/"+tc.name+"/impl=steps-call", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				p, err := formatCall(code, text)
+				if err != nil {
+					b.Fatal(err)
+				}
+				sinkBytes = p
+			}
+		})
+		b.Run("op=format/"+tc.name+"/impl=steps-checks", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				p, err := formatChecks(code, text)
+				if err != nil {
+					b.Fatal(err)
+				}
+				sinkBytes = p
 			}
 		})
 		b.Run("op=format/"+tc.name+"/impl=gobwas", func(b *testing.B) {
@@ -212,4 +247,30 @@ func BenchmarkFromError(b *testing.B) {
 			}
 		})
 	}
+}
+
+// formatCall is steps-copy behind a call that is not inlined and returns an
+// error, as reasons.Format is.
+//
+//go:noinline
+func formatCall(code reasons.Reason, text string) ([]byte, error) {
+	p := make([]byte, 2+len(text))
+	binary.BigEndian.PutUint16(p, uint16(code))
+	copy(p[2:], text)
+	return p, nil
+}
+
+var errBench = errors.New("refused")
+
+// formatChecks is formatCall with Format's code and length checks.
+//
+//go:noinline
+func formatChecks(code reasons.Reason, text string) ([]byte, error) {
+	if !code.Valid() || len(text) > reasons.MaxTextLen {
+		return nil, errBench
+	}
+	p := make([]byte, 2+len(text))
+	binary.BigEndian.PutUint16(p, uint16(code))
+	copy(p[2:], text)
+	return p, nil
 }
