@@ -33,8 +33,9 @@ type codeInfo struct {
 	Advice           string         `json:"advice"`                 // what a client should do after it: Reason.Advice
 	AdviceDelay      []string       `json:"advice_delay,omitempty"` // the bounds of the wait before reconnecting, if any
 	Description      string         `json:"description"`
-	Note             string         `json:"note,omitempty"`    // for reserved codes and codes others use otherwise
-	Matched          string         `json:"matched,omitempty"` // the text of a log line that gave the code
+	Note             string         `json:"note,omitempty"`       // for reserved codes and codes others use otherwise
+	Matched          string         `json:"matched,omitempty"`    // the text of a log line that gave the code
+	KnownUses        []knownUse     `json:"known_uses,omitempty"` // protocols' own meanings, not registry names
 }
 
 type rangeInfo struct {
@@ -66,6 +67,7 @@ func describe(r reasons.Reason) codeInfo {
 		AdviceDelay:      adviceDelay(r.Advice()),
 		Description:      r.Description(),
 		Note:             reservedNotes[r] + clashNotes[r],
+		KnownUses:        knownUses[r],
 	}
 }
 
@@ -230,6 +232,9 @@ func explainBlock(w io.Writer, c codeInfo, extra ...[2]string) {
 	b.line("meaning", c.Description)
 	if c.Note != "" {
 		b.line("note", c.Note)
+	}
+	for _, u := range c.KnownUses {
+		b.line("known use", fmt.Sprintf("%s calls it %s: %s (that protocol's own convention; %s)", u.Protocol, u.Name, u.Meaning, u.Source))
 	}
 }
 

@@ -333,6 +333,40 @@ func TestJSONOutput(t *testing.T) {
 			t.Errorf("1014: registry_name %q; the registry gives it none", name)
 		}
 	})
+	t.Run("known uses", func(t *testing.T) {
+		doc, _ := decode(t, "4401", "4500", "4001")
+		codes := doc["codes"].([]any)
+		uses := func(i int) string {
+			var s []string
+			for _, u := range codes[i].(map[string]any)["known_uses"].([]any) {
+				m := u.(map[string]any)
+				s = append(s, m["protocol"].(string)+" "+m["name"].(string))
+				if !strings.Contains(m["source"].(string), "/") {
+					t.Errorf("%v: source %q names no file", m["name"], m["source"])
+				}
+			}
+			return strings.Join(s, ", ")
+		}
+		if got := uses(0); got != "graphql-ws Unauthorized" {
+			t.Errorf("4401 known uses: %q", got)
+		}
+		if got := uses(1); got != "graphql-ws InternalServerError, Spring SESSION_NOT_RELIABLE" {
+			t.Errorf("4500 known uses: %q", got)
+		}
+		if _, has := codes[2].(map[string]any)["known_uses"]; has {
+			t.Errorf("4001 has known uses: %v", codes[2])
+		}
+		// A protocol's name is never a name for the code: the registry's
+		// Unauthorized is 3000, graphql-ws's is 4401.
+		doc, _ = decode(t, "Unauthorized")
+		if c := doc["codes"].([]any)[0].(map[string]any)["code"]; c != 3000.0 {
+			t.Errorf("Unauthorized is %v, want the registry's 3000", c)
+		}
+		var stdout, stderr bytes.Buffer
+		if code := run([]string{"TooManyInitialisationRequests"}, strings.NewReader(""), &stdout, &stderr); code != exitUsage {
+			t.Errorf("a graphql-ws name was accepted: exit %d, %s", code, stdout.String())
+		}
+	})
 	t.Run("two codes in line order", func(t *testing.T) {
 		doc, code := decode(t, "code: 1001, then websocket: close 4001 (x)")
 		codes := doc["codes"].([]any)
