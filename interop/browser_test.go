@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -98,48 +99,21 @@ type rawAnswer struct {
 // Chromium checks only for the three codes RFC 6455 says are never sent:
 // it echoes and reports every other code, even 0 and 65535. It answers a
 // reason that is not UTF-8 with 1002 rather than 1007.
-var chromiumRaw = map[string]rawAnswer{
-	"valid code 1000":               {"1000", 1000, probe.OK},
-	"valid code 1001":               {"1001", 1001, probe.OK},
-	"valid code 1002":               {"1002", 1002, probe.OK},
-	"valid code 1003":               {"1003", 1003, probe.OK},
-	"valid code 1007":               {"1007", 1007, probe.OK},
-	"valid code 1008":               {"1008", 1008, probe.OK},
-	"valid code 1009":               {"1009", 1009, probe.OK},
-	"valid code 1010":               {"1010", 1010, probe.OK},
-	"valid code 1011":               {"1011", 1011, probe.OK},
-	"valid code 3999":               {"3999", 3999, probe.OK},
-	"valid code 4000":               {"4000", 4000, probe.OK},
-	"code 1100":                     {"1100", 1100, probe.Tolerated},
-	"code 2000":                     {"2000", 2000, probe.Tolerated},
+var chromiumRaw = browsersEcho(map[string]rawAnswer{
 	"empty body":                    {"empty", 1005, probe.OK},
-	"1000 alone":                    {"1000", 1000, probe.OK},
-	"1000 with reason":              {"1000", 1000, probe.OK},
-	"1000 with 123-byte reason":     {"1000", 1000, probe.OK},
-	"1012 (IANA)":                   {"1012", 1012, probe.OK},
-	"1013 (IANA)":                   {"1013", 1013, probe.OK},
-	"1014 (IANA)":                   {"1014", 1014, probe.OK},
-	"valid code 3000":               {"3000", 3000, probe.OK},
-	"valid code 4999":               {"4999", 4999, probe.OK},
 	"1-byte body":                   {"1002", 1006, probe.OK},
 	"126-byte body":                 {"1002", 1006, probe.OK},
 	"code 0":                        {"0", 0, probe.Tolerated},
-	"code 999":                      {"999", 999, probe.Tolerated},
-	"code 1004":                     {"1004", 1004, probe.Tolerated},
 	"code 1005":                     {"1002", 1006, probe.OK},
 	"code 1006":                     {"1002", 1006, probe.OK},
 	"code 1015":                     {"1002", 1006, probe.OK},
-	"code 1016":                     {"1016", 1016, probe.Tolerated},
-	"code 2999":                     {"2999", 2999, probe.Tolerated},
-	"code 5000":                     {"5000", 5000, probe.Tolerated},
-	"code 65535":                    {"65535", 65535, probe.Tolerated},
 	"UTF-8: lone continuation byte": {"1002", 1006, probe.Tolerated},
 	"UTF-8: overlong '/'":           {"1002", 1006, probe.Tolerated},
 	"UTF-8: surrogate U+D800":       {"1002", 1006, probe.Tolerated},
 	"UTF-8: above U+10FFFF":         {"1002", 1006, probe.Tolerated},
 	"UTF-8: truncated sequence":     {"1002", 1006, probe.Tolerated},
 	"UTF-8: byte 0xff":              {"1002", 1006, probe.Tolerated},
-}
+})
 
 // firefoxRaw is what Firefox answers to each of browserRawCases. Every
 // entry is asserted by TestBrowserCloseCodes.
@@ -148,47 +122,41 @@ var chromiumRaw = map[string]rawAnswer{
 // with that code. It echoes and reports every other code, even 999 and
 // 65535, and drops the connection, with no Close frame, on a 126-byte body
 // or a reason that is not UTF-8.
-var firefoxRaw = map[string]rawAnswer{
-	"valid code 1000":               {"1000", 1000, probe.OK},
-	"valid code 1001":               {"1001", 1001, probe.OK},
-	"valid code 1002":               {"1002", 1002, probe.OK},
-	"valid code 1003":               {"1003", 1003, probe.OK},
-	"valid code 1007":               {"1007", 1007, probe.OK},
-	"valid code 1008":               {"1008", 1008, probe.OK},
-	"valid code 1009":               {"1009", 1009, probe.OK},
-	"valid code 1010":               {"1010", 1010, probe.OK},
-	"valid code 1011":               {"1011", 1011, probe.OK},
-	"valid code 3999":               {"3999", 3999, probe.OK},
-	"valid code 4000":               {"4000", 4000, probe.OK},
-	"code 1100":                     {"1100", 1100, probe.Tolerated},
-	"code 2000":                     {"2000", 2000, probe.Tolerated},
+var firefoxRaw = browsersEcho(map[string]rawAnswer{
 	"empty body":                    {"empty", 1005, probe.OK},
-	"1000 alone":                    {"1000", 1000, probe.OK},
-	"1000 with reason":              {"1000", 1000, probe.OK},
-	"1000 with 123-byte reason":     {"1000", 1000, probe.OK},
-	"1012 (IANA)":                   {"1012", 1012, probe.OK},
-	"1013 (IANA)":                   {"1013", 1013, probe.OK},
-	"1014 (IANA)":                   {"1014", 1014, probe.OK},
-	"valid code 3000":               {"3000", 3000, probe.OK},
-	"valid code 4999":               {"4999", 4999, probe.OK},
 	"1-byte body":                   {"empty", 1005, probe.Tolerated},
 	"126-byte body":                 {"dropped", 1006, probe.Tolerated},
 	"code 0":                        {"empty", 0, probe.Tolerated},
-	"code 999":                      {"999", 999, probe.Tolerated},
-	"code 1004":                     {"1004", 1004, probe.Tolerated},
 	"code 1005":                     {"empty", 1005, probe.Tolerated},
 	"code 1006":                     {"empty", 1006, probe.Tolerated},
 	"code 1015":                     {"empty", 1015, probe.Tolerated},
-	"code 1016":                     {"1016", 1016, probe.Tolerated},
-	"code 2999":                     {"2999", 2999, probe.Tolerated},
-	"code 5000":                     {"5000", 5000, probe.Tolerated},
-	"code 65535":                    {"65535", 65535, probe.Tolerated},
 	"UTF-8: lone continuation byte": {"dropped", 1006, probe.Tolerated},
 	"UTF-8: overlong '/'":           {"dropped", 1006, probe.Tolerated},
 	"UTF-8: surrogate U+D800":       {"dropped", 1006, probe.Tolerated},
 	"UTF-8: above U+10FFFF":         {"dropped", 1006, probe.Tolerated},
 	"UTF-8: truncated sequence":     {"dropped", 1006, probe.Tolerated},
 	"UTF-8: byte 0xff":              {"dropped", 1006, probe.Tolerated},
+})
+
+// browsersEcho adds to m what Chromium and Firefox both do with every code
+// they take: echo it in their Close frame and report it to the page, ok
+// for the valid codes and tolerated for those only a sender may not use.
+func browsersEcho(m map[string]rawAnswer) map[string]rawAnswer {
+	add := func(v probe.Verdict, names ...string) {
+		for _, name := range names {
+			code, err := strconv.Atoi(regexp.MustCompile(`\d+`).FindString(name))
+			if err != nil {
+				panic(name)
+			}
+			m[name] = rawAnswer{strconv.Itoa(code), code, v}
+		}
+	}
+	add(probe.OK, "valid code 1000", "valid code 1001", "valid code 1002", "valid code 1003", "valid code 1007",
+		"valid code 1008", "valid code 1009", "valid code 1010", "valid code 1011", "valid code 3000", "valid code 3999",
+		"valid code 4000", "valid code 4999", "1000 alone", "1000 with reason", "1000 with 123-byte reason",
+		"1012 (IANA)", "1013 (IANA)", "1014 (IANA)")
+	add(probe.Tolerated, "code 999", "code 1004", "code 1016", "code 1100", "code 2000", "code 2999", "code 5000", "code 65535")
+	return m
 }
 
 // firefoxRefuses lists where Firefox's close() departs from BrowserCloseable
