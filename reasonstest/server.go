@@ -1,7 +1,6 @@
 package reasonstest
 
 import (
-	"bufio"
 	"bytes"
 	_ "embed"
 	"encoding/binary"
@@ -9,7 +8,6 @@ import (
 	"fmt"
 	"html"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -20,6 +18,7 @@ import (
 
 	"github.com/wsreasons/reasons"
 	"github.com/wsreasons/reasons/internal/probe"
+	"github.com/wsreasons/reasons/internal/rawserver"
 	"github.com/wsreasons/reasons/internal/wsframe"
 )
 
@@ -217,7 +216,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no such path: "+path, http.StatusNotFound)
 		return
 	}
-	conn, br, err := upgrade(w, r)
+	conn, br, err := rawserver.Upgrade(w, r)
 	if err != nil {
 		return
 	}
@@ -241,22 +240,6 @@ func parseAfter(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("after=%q: a duration from 0 to %v, such as 500ms", s, maxAfter)
 	}
 	return d, nil
-}
-
-// upgrade completes the server's side of the opening handshake (RFC 6455
-// §4.2.2) by hand, so that every byte after it is the server's to choose.
-func upgrade(w http.ResponseWriter, r *http.Request) (net.Conn, *bufio.Reader, error) {
-	key := r.Header.Get("Sec-WebSocket-Key")
-	if r.Method != http.MethodGet || key == "" || r.Header.Get("Sec-WebSocket-Version") != "13" {
-		http.Error(w, "a WebSocket handshake needs GET, Sec-WebSocket-Key and Sec-WebSocket-Version: 13 (RFC 6455 §4.2.1)", http.StatusBadRequest)
-		return nil, nil, fmt.Errorf("bad handshake")
-	}
-	conn, brw, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		return nil, nil, err
-	}
-	fmt.Fprintf(conn, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", probe.AcceptKey(key))
-	return conn, brw.Reader, nil
 }
 
 // closeWith sends c's frames to the client and judges its answer.

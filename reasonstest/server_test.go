@@ -3,6 +3,7 @@ package reasonstest_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -99,6 +100,18 @@ func TestServerBadRequests(t *testing.T) {
 		_, err := probe.Dial(context.Background(), srv.URL+path, probe.DialOptions{Timeout: time.Second})
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want an error saying %q", path, err, want)
+		}
+	}
+	// An Upgrade header without the rest of a handshake.
+	req, _ := http.NewRequest(http.MethodGet, httpURL+"/close/1000", nil)
+	req.Header.Set("Upgrade", "websocket")
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Error(err)
+	} else {
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "Sec-WebSocket-Key") {
+			t.Errorf("a handshake without a key: %s %q", resp.Status, body)
 		}
 	}
 	resp, err := http.Get(httpURL + "/cases")

@@ -3,7 +3,6 @@ package probe
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha1"
 	"crypto/tls"
 	"encoding/base64"
 	"errors"
@@ -72,17 +71,6 @@ func (e *HandshakeError) Unwrap() error { return e.Err }
 
 // maxHeaderBytes bounds the handshake response's header.
 const maxHeaderBytes = 64 << 10
-
-// acceptGUID is the GUID of RFC 6455 §1.3 that the server appends to the
-// client's key to prove it speaks WebSocket.
-const acceptGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-
-// AcceptKey is the Sec-WebSocket-Accept value a server must answer key with
-// (RFC 6455 §4.2.2).
-func AcceptKey(key string) string {
-	sum := sha1.Sum([]byte(key + acceptGUID))
-	return base64.StdEncoding.EncodeToString(sum[:])
-}
 
 // ParseURL checks that s is a ws:// or wss:// URL with a host.
 func ParseURL(s string) (*url.URL, error) {
@@ -178,7 +166,7 @@ func Dial(ctx context.Context, u string, opts DialOptions) (*Conn, error) {
 	if !strings.EqualFold(resp.Header.Get("Upgrade"), "websocket") {
 		return fail(fmt.Sprintf("101 without Upgrade: websocket (Upgrade: %q)", resp.Header.Get("Upgrade")))
 	}
-	if got, want := resp.Header.Get("Sec-WebSocket-Accept"), AcceptKey(key); got != want {
+	if got, want := resp.Header.Get("Sec-WebSocket-Accept"), wsframe.AcceptKey(key); got != want {
 		return fail(fmt.Sprintf("bad Sec-WebSocket-Accept %q, want %q (RFC 6455 §4.2.2)", got, want))
 	}
 	rw, ok := resp.Body.(io.ReadWriteCloser)

@@ -328,13 +328,6 @@ func TestDialHeaders(t *testing.T) {
 	}
 }
 
-// TestAcceptKey checks the example of RFC 6455 §1.3.
-func TestAcceptKey(t *testing.T) {
-	if got := AcceptKey("dGhlIHNhbXBsZSBub25jZQ=="); got != "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" {
-		t.Errorf("AcceptKey = %q", got)
-	}
-}
-
 // TestDialUpgradeAnyCase: RFC 9110 tokens are case-insensitive, so a 101
 // with "Upgrade: WebSocket" is accepted.
 func TestDialUpgradeAnyCase(t *testing.T) {
@@ -345,7 +338,7 @@ func TestDialUpgradeAnyCase(t *testing.T) {
 		}
 		defer conn.Close()
 		fmt.Fprintf(conn, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: WebSocket\r\nConnection: upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
-			AcceptKey(r.Header.Get("Sec-WebSocket-Key")))
+			wsframe.AcceptKey(r.Header.Get("Sec-WebSocket-Key")))
 	}))
 	defer srv.Close()
 	c, err := Dial(context.Background(), "ws"+strings.TrimPrefix(srv.URL, "http"), DialOptions{Timeout: testTimeout})

@@ -1,9 +1,12 @@
 // Package wsframe reads and writes single WebSocket frames (RFC 6455 §5.2)
 // byte for byte, including frames that break the rules, for the tools and
-// tests that need to see or send exactly what is on the wire.
+// tests that need to see or send exactly what is on the wire, and the
+// accept key of the opening handshake ([AcceptKey]) that both ends compute.
 package wsframe
 
 import (
+	"crypto/sha1"
+	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -213,4 +216,15 @@ func AppendFrame(dst []byte, h Header, payload []byte) []byte {
 	dst = append(dst, payload...)
 	Unmask(dst[start:], h.Mask)
 	return dst
+}
+
+// acceptGUID is the GUID of RFC 6455 §1.3 that a server appends to the
+// client's key to prove it speaks WebSocket.
+const acceptGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+// AcceptKey is the Sec-WebSocket-Accept value a server must answer key
+// with (RFC 6455 §4.2.2).
+func AcceptKey(key string) string {
+	sum := sha1.Sum([]byte(key + acceptGUID))
+	return base64.StdEncoding.EncodeToString(sum[:])
 }

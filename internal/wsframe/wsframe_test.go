@@ -199,3 +199,10 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+// TestAcceptKey checks the example of RFC 6455 §1.3.
+func TestAcceptKey(t *testing.T) {
+	if got := AcceptKey("dGhlIHNhbXBsZSBub25jZQ=="); got != "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" {
+		t.Errorf("AcceptKey = %q", got)
+	}
+}
