@@ -11,8 +11,8 @@
 //
 // [CheckServer] fails the test once for every answer that breaks a rule of
 // RFC 6455 or the IANA registry, naming the case, what came back and the
-// rule; with [Strict] it also fails on every Autobahn FAILED, WRONG CODE or
-// UNCLEAN grade. [RunServer] runs the same cases and returns the [Report].
+// rule; with [Strict] it also fails on every Autobahn case graded FAILED,
+// WRONG CODE or UNCLEAN. [RunServer] runs the same cases and returns the [Report].
 // wsreason probe is RunServer with a command line.
 //
 // The package imports the standard library only.

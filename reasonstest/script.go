@@ -12,11 +12,13 @@ import (
 )
 
 // scriptStep answers a new connection on / with the script's next step.
-func (h *Handler) scriptStep(c *probe.Conn, e *Event) {
+// The connection arrived at arrived; the server closes it now, after any
+// after= wait.
+func (h *Handler) scriptStep(c *probe.Conn, e *Event, arrived time.Time) {
 	h.mu.Lock()
 	i := len(h.steps)
 	code := h.script[min(i, len(h.script)-1)]
-	h.steps = append(h.steps, step{code: code, arrived: time.Now(), closed: time.Now()})
+	h.steps = append(h.steps, step{code: code, arrived: arrived, closed: time.Now()})
 	h.mu.Unlock()
 	e.Note = fmt.Sprintf("step %d: %d %v", i+1, uint16(code), code)
 	switch code {

@@ -152,7 +152,7 @@ var page []byte
 const maxAfter = time.Minute
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	path := r.URL.Path
+	path, arrived := r.URL.Path, time.Now()
 	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 		switch path {
 		case "/":
@@ -183,7 +183,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var run func(c *probe.Conn, e *Event)
 	switch {
 	case path == "/" && len(h.script) > 0:
-		run = h.scriptStep
+		run = func(c *probe.Conn, e *Event) { h.scriptStep(c, e, arrived) }
 	case strings.HasPrefix(path, "/close/"):
 		code, err := strconv.Atoi(strings.TrimPrefix(path, "/close/"))
 		if err != nil || code < 0 || code > 65535 {

@@ -182,3 +182,16 @@ func TestScriptNaiveClient(t *testing.T) {
 		t.Errorf("notes %q", lines)
 	}
 }
+
+// TestScriptBackAfterIgnoresWait: the time a client took to come back is
+// measured to its arrival, not to the end of the server's own after= wait.
+func TestScriptBackAfterIgnoresWait(t *testing.T) {
+	srv := reasonstest.NewServer(reasonstest.Script(1001))
+	defer srv.Close()
+	client(t, srv, "/?after=300ms", echo)
+	client(t, srv, "/?after=300ms", echo)
+	rows := srv.Reconnects()
+	if len(rows) != 2 || !rows[0].Back || rows[0].BackAfter >= 250*time.Millisecond {
+		t.Errorf("rows %+v: the client came straight back, want back after well under the 300ms wait", rows)
+	}
+}

@@ -39,10 +39,14 @@ It listens on 127.0.0.1 unless -addr names another address, and answers:
       probe's rules and Autobahn's grade
   ws://HOST/silent
       never answers the client's Close frame: does the client close TCP?
+  ws://HOST/echo
+      waits for the client to close, judges its Close frame by the rules on
+      sending one, and echoes its code
   ws://HOST/
       with -script, the next step of the script for each new connection
   http://HOST/
-      a page that runs the close cases in the visiting browser
+      a page that runs the close cases in the visiting browser;
+      http://HOST/report keeps the last table a page made
 
 A client's answer is judged as the probe judges a server's, with a client's
 rule on masking (§5.3): ok, tolerated or wrong, with the rule.

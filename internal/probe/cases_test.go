@@ -302,6 +302,7 @@ func TestReplyString(t *testing.T) {
 		{Close(body(1000, strings.Repeat("x", 198))), "1000, 200-byte body"},
 		{echoed(code(1000), textEvent(hello), Event{Op: wsframe.OpPong}), "text(12) pong(0) then 1000"},
 		{Reply{Broken: "why"}, "bad frame: why"},
+		{echoed(code(1000), Event{Op: wsframe.OpContinuation, Len: 3}), "continuation(3) then 1000"},
 	} {
 		if got := tc.r.String(); got != tc.want {
 			t.Errorf("%+v.String() = %q, want %q", tc.r, got, tc.want)

@@ -58,7 +58,8 @@ type Event struct {
 func textEvent(s string) Event { return Event{Op: wsframe.OpText, Len: len(s), Data: s} }
 
 func (e Event) String() string {
-	names := map[wsframe.Opcode]string{wsframe.OpText: "text", wsframe.OpBinary: "binary", wsframe.OpPing: "ping", wsframe.OpPong: "pong"}
+	names := map[wsframe.Opcode]string{wsframe.OpText: "text", wsframe.OpBinary: "binary", wsframe.OpPing: "ping", wsframe.OpPong: "pong",
+		wsframe.OpContinuation: "continuation"} // a continuation with no first fragment
 	return fmt.Sprintf("%s(%d)", names[e.Op], e.Len)
 }
 
