@@ -183,7 +183,10 @@ func newConfig(opts []Option) config {
 // grade. The error says why a URL is not usable or a handshake failed; the
 // results gathered until then are in the report. ctx bounds the run.
 func RunServer(ctx context.Context, url string, opts ...Option) (Report, error) {
-	c := newConfig(opts)
+	return runServer(ctx, url, newConfig(opts))
+}
+
+func runServer(ctx context.Context, url string, c config) (Report, error) {
 	rep := Report{URL: url, Timeout: c.opts.Timeout}
 	if _, err := probe.ParseURL(url); err != nil {
 		return rep, err
@@ -214,7 +217,7 @@ func result(r probe.Result) Result {
 func CheckServer(t testing.TB, url string, opts ...Option) Report {
 	t.Helper()
 	c := newConfig(opts)
-	rep, err := RunServer(t.Context(), url, opts...)
+	rep, err := runServer(t.Context(), url, c)
 	if err != nil {
 		t.Errorf("reasonstest: %v", err)
 	}

@@ -18,9 +18,11 @@
 //
 // Add -json for one JSON document instead of text. Exit status: 0 on success,
 // 1 when a payload or frame is invalid or a body cannot be built, 2 for bad
-// usage. wsreason probe exits 0 when no case is wrong, 1 when one is, and 2
-// for bad usage or a failed handshake. wsreason -h and wsreason probe -h say
-// more.
+// usage. wsreason probe exits 0 when no case is wrong, 1 when one is (with
+// -strict, also when Autobahn fails one of its cases), and 2 for bad usage or
+// a failed handshake. wsreason serve exits 0 when nothing it judged was
+// wrong, 1 when something was, and 2 for bad usage. wsreason -h, wsreason
+// probe -h and wsreason serve -h say more.
 package main
 
 import (

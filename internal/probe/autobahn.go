@@ -85,9 +85,9 @@ func (c Case) GradeWhy(got Reply) (Grade, string) {
 	}
 	events := GradeFailed
 	switch {
-	case sameEvents(got.Events, e.OK):
+	case slices.Equal(got.Events, e.OK):
 		events = GradeOK
-	case e.NonStrict != nil && sameEvents(got.Events, e.NonStrict):
+	case e.NonStrict != nil && slices.Equal(got.Events, e.NonStrict):
 		events = GradeNonStrict
 	}
 	code, hasCode, clean := autobahnClose(got)
@@ -131,10 +131,6 @@ func uncleanWhy(got Reply) string {
 		return "the server kept TCP open over a second after its Close"
 	}
 	return "it refuses this Close frame"
-}
-
-func sameEvents(got, want []Event) bool {
-	return slices.Equal(got, want)
 }
 
 // autobahnClose is the close as Autobahn's client sees it: the code of the
