@@ -15,7 +15,13 @@
 // WRONG CODE or UNCLEAN. [RunServer] runs the same cases and returns the [Report].
 // wsreason probe is RunServer with a command line.
 //
-// The package imports the standard library only.
+// The other way round, [NewServer] is a server, shaped like httptest's, that
+// closes a client's connections in the ways a test asks for, judges each
+// answer by the same rules, and judges a reconnecting client's returns
+// against [reasons.Reason.Advice] ([Script], [Handler.Reconnects]). wsreason
+// serve is its [Handler] with a command line.
+//
+// Outside this module, the package imports the standard library only.
 package reasonstest
 
 import (
