@@ -6,27 +6,69 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/wsreasons/reasons"
 )
 
-// logForms are the ways the main libraries and tools print a close code in a
-// log line or an error message.
-var logForms = []*regexp.Regexp{
-	regexp.MustCompile(`\bclose (\d+)\b`),                          // gorilla: "websocket: close 1006 (abnormal closure)"
-	regexp.MustCompile(`\bstatus = (StatusCode\(\d+\)|Status\w+)`), // coder: "status = StatusGoingAway and reason = ..."
-	regexp.MustCompile(`\bcode: (\d+)\b`),                          // wscat: "Disconnected (code: 1006, reason: "")"
-	regexp.MustCompile(`\bcode=(\d+)\b`),                           // key=value logs: "code=4001"
+// Who sent a code, for the forms that say.
+const (
+	sentByPeer = "the peer"  // the code came in a Close frame from the other side
+	sentByUs   = "this side" // the side that logged the line sent it
+)
+
+// logForm is one way a stack prints a close code in a log line or an error
+// message.
+type logForm struct {
+	stack  string         // who prints it; also whose names a name in it is
+	re     *regexp.Regexp // its first group is the code: a number, a name, or Name(number)
+	sentBy string         // who sent the code, when the form says
 }
 
-var coderNumber = regexp.MustCompile(`^StatusCode\((\d+)\)$`)
+// logForms are the forms wsreason reads, the most specific first: where two
+// match the same code, the first one names it.
+var logForms = []logForm{
+	// "received 1011 (unexpected error) keepalive ping timeout; then sent 1011 (...)"
+	{"Python websockets", regexp.MustCompile(`\breceived (\d+) \(`), sentByPeer},
+	{"Python websockets", regexp.MustCompile(`\bsent (\d+) \(`), sentByUs},
+	// before version 10: "code = 1006 (connection closed abnormally [internal]), no reason"
+	{"Python websockets", regexp.MustCompile(`\bcode = (\d+) \(`), ""},
+	// CloseStatus.toString: "CloseStatus[code=1006, reason=null]"
+	{"Spring", regexp.MustCompile(`\bCloseStatus\[code=(\d+)`), ""},
+	// CloseReason.toString: "CloseReason[1008,Policy violation]"
+	{"JSR 356/Jakarta", regexp.MustCompile(`\bCloseReason\[(\d+)`), ""},
+	// CloseReason.toString: "CloseReason(reason=NORMAL, message=bye)"
+	{"Ktor", regexp.MustCompile(`\bCloseReason\(reason=(\w+)`), ""},
+	// CloseFrame's Debug: "CloseFrame { code: Away, reason: ... }", "code: Library(4001)"
+	{"Rust tungstenite", regexp.MustCompile(`\bCloseFrame \{ code: (\w+(?:\(\d+\))?)`), ""},
+	// SignalR's client: "WebSocket closed by the server. Close status EndpointUnavailable."
+	{".NET", regexp.MustCompile(`\bclosed by the server\. Close status (\w+)`), sentByPeer},
+	{".NET", regexp.MustCompile(`\bWebSocketCloseStatus\.(\w+)`), ""},
+	// the error ws fails a connection with: "Invalid WebSocket frame: invalid status code 1005"
+	{"Node ws", regexp.MustCompile(`\binvalid status code (\d+)`), sentByPeer},
+	// CloseError: "websocket: close 1006 (abnormal closure): unexpected EOF"
+	{"gorilla/websocket", regexp.MustCompile(`\bclose (\d+)\b`), ""},
+	// CloseError: "status = StatusGoingAway and reason = ...", "status = StatusCode(4000)"
+	{"coder/websocket", regexp.MustCompile(`\bstatus = (StatusCode\(\d+\)|Status\w+)`), ""},
+	// a browser console's CloseEvent "{isTrusted: true, wasClean: false, code: 1006, ...}",
+	// wscat's "Disconnected (code: 1006, reason: "")"
+	{"a browser console, wscat", regexp.MustCompile(`\bcode: (\d+)\b`), ""},
+	{"key=value logs", regexp.MustCompile(`\bcode=(\d+)\b`), ""},
+}
+
+// wrapped is a name around a number, as coder's StatusCode(4000) and
+// tungstenite's Library(4000): the number is the code.
+var wrapped = regexp.MustCompile(`^\w+\((\d+)\)$`)
 
 // found is a close code found in a line, with the text that gave it away;
 // err is set instead of code when the form holds a number outside
-// 0..65535.
+// 0..65535 or a name that is not the stack's.
 type found struct {
 	code    reasons.Reason
-	matched string
+	matched string // the text of the form in the line
+	token   string // the part of it that is the code
+	stack   string // the stack that prints the form
+	sentBy  string // who sent the code, when the form says
 	err     error
 }
 
@@ -35,30 +77,33 @@ type found struct {
 // outside those forms is not a code.
 func findInLine(line string) []found {
 	type hit struct {
-		at int
+		at int // where the code starts in line
 		f  found
 	}
 	var hits []hit
 	for _, form := range logForms {
-		for _, m := range form.FindAllStringSubmatchIndex(line, -1) {
-			token := line[m[2]:m[3]]
-			if n := coderNumber.FindStringSubmatch(token); n != nil {
-				token = n[1]
+		for _, m := range form.re.FindAllStringSubmatchIndex(line, -1) {
+			if slices.ContainsFunc(hits, func(h hit) bool { return h.at == m[2] }) {
+				continue // a more specific form already named this code
 			}
-			f := found{matched: line[m[0]:m[1]]}
-			if c, err := strconv.ParseUint(token, 10, 64); err == nil {
+			f := found{matched: line[m[0]:m[1]], token: line[m[2]:m[3]], stack: form.stack, sentBy: form.sentBy}
+			number := f.token
+			if n := wrapped.FindStringSubmatch(number); n != nil {
+				number = n[1]
+			}
+			if c, err := strconv.ParseUint(number, 10, 64); err == nil {
 				f.code, f.err = reasons.Get(int(min(c, 1<<31)))
 				if f.err != nil {
 					f.err = fmt.Errorf("%q: %w", f.matched, f.err)
 				}
 			} else if errors.Is(err, strconv.ErrRange) {
-				f.err = fmt.Errorf("%q: code %s is out of range 0..65535", f.matched, token)
-			} else if named, ok := byName(token); ok {
-				f.code = named
+				f.err = fmt.Errorf("%q: code %s is out of range 0..65535", f.matched, number)
+			} else if r, ok := stackName(form.stack, f.token); ok {
+				f.code = r
 			} else {
-				continue
+				continue // a word in the place of a code, but nobody's name for one
 			}
-			hits = append(hits, hit{m[0], f})
+			hits = append(hits, hit{m[2], f})
 		}
 	}
 	slices.SortStableFunc(hits, func(a, b hit) int { return a.at - b.at })
@@ -67,4 +112,22 @@ func findInLine(line string) []found {
 		out[i] = h.f
 	}
 	return out
+}
+
+// stackName finds name among the names of the stack that printed it, and
+// then among every name byName knows when the stack has none of its own.
+func stackName(stack, name string) (reasons.Reason, bool) {
+	for _, s := range stacks {
+		if s.Stack != stack {
+			continue
+		}
+		for _, n := range s.Names {
+			if strings.EqualFold(n.Name, name) {
+				return n.Code, true
+			}
+		}
+		return 0, false
+	}
+	r, err := byName(name)
+	return r, err == nil
 }

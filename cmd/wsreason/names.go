@@ -1,6 +1,9 @@
 package main
 
 import (
+	"errors"
+	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/wsreasons/reasons"
@@ -29,52 +32,78 @@ var registryNames = map[reasons.Reason]string{
 	reasons.Timeout:             "Timeout",
 }
 
-// libraryNames are the names gorilla/websocket (after its Close prefix) and
-// coder/websocket (after its Status prefix) give codes, where they differ
-// from both ours and the registry's.
-var libraryNames = map[string]reasons.Reason{
-	"nostatusreceived":   reasons.NoStatus,            // gorilla CloseNoStatusReceived
-	"mandatoryextension": reasons.ExtensionNotPresent, // gorilla and coder
-	"internalservererr":  reasons.UnexpectedCondition, // gorilla CloseInternalServerErr
-}
-
 // fold reduces a name to what every spelling of it shares: lower case, no
 // spaces, underscores, dashes or dots. "Mandatory Ext." and "MANDATORY_EXT"
 // both fold to "mandatoryext".
 func fold(name string) string {
 	return strings.Map(func(c rune) rune {
 		switch c {
-		case ' ', '_', '-', '.':
+		case ' ', '_', '-', '.', ':':
 			return -1
 		}
 		return c
 	}, strings.ToLower(name))
 }
 
-// byName finds the code a name stands for: our Go name in any case or in
-// snake case, the registry's name, or gorilla's and coder's constant names
-// (CloseNormalClosure, StatusNormalClosure).
-func byName(name string) (reasons.Reason, bool) {
-	f := fold(name)
-	if r, ok := byFolded(f); ok {
-		return r, true
+// meaning is one code a name stands for, and whose name it is.
+type meaning struct {
+	code  reasons.Reason
+	whose string
+}
+
+// errNotAName is byName's error for a word that is nobody's name for a code.
+var errNotAName = errors.New("not a close code name")
+
+// byName finds the code a name stands for, in any case and with or without
+// underscores: our Go name, the registry's name, or a name from one of the
+// stacks in stacks, bare or qualified by its type (CloseCode.GOING_AWAY,
+// CloseCode::Away, reasons.GoingAway). A name that stands for different
+// codes in different stacks is refused with each meaning, never guessed.
+func byName(name string) (reasons.Reason, error) {
+	var found []meaning
+	add := func(r reasons.Reason, whose string) {
+		found = append(found, meaning{r, whose})
 	}
-	for _, prefix := range []string{"close", "status"} {
-		if rest, ok := strings.CutPrefix(f, prefix); ok {
-			if r, ok := byFolded(rest); ok {
-				return r, true
+	whole := fold(name)
+	qualifier, bare := "", ""
+	if i := strings.LastIndexAny(name, ".:"); i > 0 && i < len(name)-1 {
+		qualifier, bare = fold(name[:i]), fold(name[i+1:])
+	}
+	for _, r := range reasons.Named() {
+		if whole == fold(r.String()) || qualifier == "reasons" && bare == fold(r.String()) {
+			add(r, "reasons."+r.String())
+		}
+		if registryNames[r] != "" && whole == fold(registryNames[r]) {
+			add(r, fmt.Sprintf("the IANA registry's %q", registryNames[r]))
+		}
+	}
+	for _, s := range stacks {
+		qualified := bare != "" && slices.ContainsFunc(s.Types, func(t string) bool { return fold(t) == qualifier })
+		for _, n := range s.Names {
+			if whole == fold(n.Name) || qualified && bare == fold(n.Name) {
+				add(n.Code, s.Stack+" "+n.Name)
 			}
 		}
 	}
-	return 0, false
-}
-
-func byFolded(f string) (reasons.Reason, bool) {
-	for _, r := range reasons.Named() {
-		if f == fold(r.String()) || f == fold(registryNames[r]) {
-			return r, true
+	if len(found) == 0 {
+		return 0, errNotAName
+	}
+	var codes []string
+	seen := map[reasons.Reason]bool{}
+	for _, m := range found {
+		if !seen[m.code] {
+			seen[m.code] = true
+			var whose []string
+			for _, o := range found {
+				if o.code == m.code {
+					whose = append(whose, o.whose)
+				}
+			}
+			codes = append(codes, fmt.Sprintf("%d (%s)", m.code, strings.Join(whose, ", ")))
 		}
 	}
-	r, ok := libraryNames[f]
-	return r, ok
+	if len(codes) > 1 {
+		return 0, fmt.Errorf("%q names different codes in different stacks: %s; give the number instead", name, strings.Join(codes, " but "))
+	}
+	return found[0].code, nil
 }

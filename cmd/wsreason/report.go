@@ -33,9 +33,12 @@ type codeInfo struct {
 	Advice           string         `json:"advice"`                 // what a client should do after it: Reason.Advice
 	AdviceDelay      []string       `json:"advice_delay,omitempty"` // the bounds of the wait before reconnecting, if any
 	Description      string         `json:"description"`
-	Note             string         `json:"note,omitempty"`       // for reserved codes and codes others use otherwise
-	Matched          string         `json:"matched,omitempty"`    // the text of a log line that gave the code
-	KnownUses        []knownUse     `json:"known_uses,omitempty"` // protocols' own meanings, not registry names
+	Note             string         `json:"note,omitempty"`        // for reserved codes and codes others use otherwise
+	Matched          string         `json:"matched,omitempty"`     // the text of a log line that gave the code
+	Form             string         `json:"form,omitempty"`        // the stack that prints that text
+	SentBy           string         `json:"sent_by,omitempty"`     // who sent the code, when the line says
+	AlsoCalled       []alsoCalled   `json:"also_called,omitempty"` // other stacks' names for the code
+	KnownUses        []knownUse     `json:"known_uses,omitempty"`  // protocols' own meanings, not registry names
 }
 
 type rangeInfo struct {
@@ -67,6 +70,7 @@ func describe(r reasons.Reason) codeInfo {
 		AdviceDelay:      adviceDelay(r.Advice()),
 		Description:      r.Description(),
 		Note:             reservedNotes[r] + clashNotes[r],
+		AlsoCalled:       namesOf(r),
 		KnownUses:        knownUses[r],
 	}
 }
@@ -230,12 +234,33 @@ func explainBlock(w io.Writer, c codeInfo, extra ...[2]string) {
 	}
 	b.line("client advice", advice)
 	b.line("meaning", c.Description)
+	if len(c.AlsoCalled) > 0 {
+		b.line("also called", alsoCalledText(c.AlsoCalled))
+	}
 	if c.Note != "" {
 		b.line("note", c.Note)
 	}
 	for _, u := range c.KnownUses {
 		b.line("known use", fmt.Sprintf("%s calls it %s: %s (that protocol's own convention; %s)", u.Protocol, u.Name, u.Meaning, u.Source))
 	}
+}
+
+// alsoCalledText lists the other stacks' names on a line: each name once,
+// with the stacks that use it, as "NORMAL (Spring, Ktor)".
+func alsoCalledText(names []alsoCalled) string {
+	var order []string
+	by := map[string][]string{}
+	for _, n := range names {
+		if by[n.Name] == nil {
+			order = append(order, n.Name)
+		}
+		by[n.Name] = append(by[n.Name], n.Stack)
+	}
+	parts := make([]string, len(order))
+	for i, name := range order {
+		parts[i] = fmt.Sprintf("%s (%s)", name, strings.Join(by[name], ", "))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // explain prints what each code means.
@@ -252,7 +277,10 @@ func (o output) explain(infos []codeInfo) error {
 		fmt.Fprintln(o.stdout, title(c.Code))
 		var extra [][2]string
 		if c.Matched != "" {
-			extra = append(extra, [2]string{"found", fmt.Sprintf("%q in the line", c.Matched)})
+			extra = append(extra, [2]string{"found", fmt.Sprintf("%q in the line (%s)", c.Matched, c.Form)})
+		}
+		if c.SentBy != "" {
+			extra = append(extra, [2]string{"sent by", c.SentBy})
 		}
 		explainBlock(o.stdout, c, extra...)
 	}

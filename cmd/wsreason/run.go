@@ -45,17 +45,27 @@ between bytes, and 0x or \x before them.
 
 A CODE is a decimal number (1001), a hexadecimal one with 0x (0x3e9, as in a
 frame dump), or a name in any case: as Go spells it (GoingAway, going_away),
-as the IANA registry does ("Going Away", "Mandatory Ext."), or as
-gorilla/websocket (CloseGoingAway) and coder/websocket (StatusGoingAway) do.
+as the IANA registry does ("Going Away", "Mandatory Ext."), or as another
+stack does, bare or with its type: gorilla (CloseGoingAway), coder
+(StatusGoingAway), Python websockets and aiohttp (GOING_AWAY, WSCloseCode.OK),
+Starlette (WS_1001_GOING_AWAY), JSR 356 (CloseCodes.GOING_AWAY), Spring,
+.NET (EndpointUnavailable), tungstenite (CloseCode::Away), Swift, Dart and
+Ktor. A name that stacks give different codes (invalid) is refused.
 
-A LOG LINE is searched for the forms libraries and tools print: gorilla's
-"close 1006", coder's "status = StatusGoingAway", wscat's "code: 1006" and
-"code=1006". Nothing else in the line is taken for a code.
+A LOG LINE is searched for the forms those stacks print: gorilla's
+"close 1006", coder's "status = StatusGoingAway", Python websockets'
+"received 1011 (...); then sent 1011 (...)" (with who sent each), Spring's
+"CloseStatus[code=1006, ...]", JSR 356's "CloseReason[1008,...]", Ktor's
+"CloseReason(reason=NORMAL, ...)", tungstenite's "CloseFrame { code: Away",
+.NET's "Close status EndpointUnavailable", Node ws's "invalid status code
+1005", a browser console's or wscat's "code: 1006", and "code=1006". Nothing
+else in the line is taken for a code.
 
 Examples:
   wsreason 1006
   wsreason GoingAway 4001 'Normal Closure' 0x3f6 StatusGoingAway
   wsreason 'websocket: close 1006 (abnormal closure): unexpected EOF'
+  wsreason 'received 1011 (unexpected error); then sent 1011 (unexpected error)'
   wsreason -payload '03 e9 62 79 65'
   echo 03:e9:62:79:65 | wsreason -payload -
   wsreason -frame '88 82 12 34 56 78 11 dc'
@@ -197,7 +207,7 @@ func dispatch(opts options, stdin io.Reader, o output) error {
 				return h.err
 			}
 			info := describe(h.code)
-			info.Matched = h.matched
+			info.Matched, info.Form, info.SentBy = h.matched, h.stack, h.sentBy
 			infos = append(infos, info)
 		}
 	}
@@ -232,8 +242,9 @@ func lookup(arg string) (reasons.Reason, error) {
 		}
 		return reasons.Reason(n), nil
 	}
-	if r, ok := byName(arg); ok {
-		return r, nil
+	r, err := byName(arg)
+	if err == nil || !errors.Is(err, errNotAName) {
+		return r, err
 	}
 	return 0, fmt.Errorf("%q is not a close code number or name, nor a log line with one (see wsreason -h)", arg)
 }

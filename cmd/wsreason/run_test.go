@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -44,6 +45,12 @@ const (
   meaning           Reported locally when the connection ended without any Close
                     frame, such as a dropped TCP connection. It must never be
                     sent; a client usually reconnects with back-off.
+  also called       CloseAbnormalClosure (gorilla/websocket);
+                    StatusAbnormalClosure (coder/websocket); ABNORMAL_CLOSURE
+                    (Python websockets, aiohttp); WS_1006_ABNORMAL_CLOSURE
+                    (Starlette/FastAPI); CLOSED_ABNORMALLY (JSR 356/Jakarta,
+                    Ktor); NO_CLOSE_FRAME (Spring); Abnormal (Rust tungstenite);
+                    abnormalClosure (Swift, Dart)
   note              An endpoint must never send 1006; a library reports it when
                     the connection dropped without a Close frame.
 `
@@ -66,6 +73,12 @@ const (
   client advice     done: do not reconnect on your own
   meaning           The connection did what it was opened for and both sides are
                     done with it.
+  also called       CloseNormalClosure (gorilla/websocket); StatusNormalClosure
+                    (coder/websocket); NORMAL_CLOSURE (Python websockets, JSR
+                    356/Jakarta); OK (aiohttp); WS_1000_NORMAL_CLOSURE
+                    (Starlette/FastAPI); NORMAL (Spring, Ktor); NormalClosure
+                    (.NET); Normal (Rust tungstenite); normalClosure (Swift,
+                    Dart)
 `
 	explain1000 = explain1000Head + explain1000Tail
 	explain1010 = `1010 ExtensionNotPresent (IANA: Mandatory Ext.)
@@ -77,6 +90,14 @@ const (
   meaning           Sent by a client whose required extensions the server did
                     not agree to in the handshake; the reason may name them.
                     Servers never send it.
+  also called       CloseMandatoryExtension (gorilla/websocket);
+                    StatusMandatoryExtension (coder/websocket);
+                    MANDATORY_EXTENSION (Python websockets, aiohttp);
+                    WS_1010_MANDATORY_EXT (Starlette/FastAPI); NO_EXTENSION (JSR
+                    356/Jakarta, Ktor); REQUIRED_EXTENSION (Spring);
+                    MandatoryExtension (.NET); Extension (Rust tungstenite);
+                    mandatoryExtensionMissing (Swift); missingMandatoryExtension
+                    (Dart)
 `
 	payloadBye = `1001 GoingAway (IANA: Going Away)
   reason            "bye"
@@ -88,6 +109,11 @@ const (
   meaning           The endpoint is leaving, for example a server shutting down
                     or a browser tab navigating away. A client may reconnect
                     later.
+  also called       CloseGoingAway (gorilla/websocket); StatusGoingAway
+                    (coder/websocket); GOING_AWAY (Python websockets, aiohttp,
+                    JSR 356/Jakarta, Spring, Ktor); WS_1001_GOING_AWAY
+                    (Starlette/FastAPI); EndpointUnavailable (.NET); Away (Rust
+                    tungstenite); goingAway (Swift, Dart)
 `
 	replyProtocolError = "  reply    1002 ProtocolError: the code to close the connection with in reply\n"
 	frameMaskedHead    = `  frame    FIN yes, opcode 0x8 (Close), RSV 000
@@ -138,12 +164,12 @@ var cliCases = []cliCase{
 `, ""},
 
 	{"gorilla log line", []string{"websocket: close 1006 (abnormal closure): unexpected EOF"}, 0,
-		strings.Replace(explain1006, "\n", "\n  found             \"close 1006\" in the line\n", 1), ""},
+		strings.Replace(explain1006, "\n", "\n  found             \"close 1006\" in the line (gorilla/websocket)\n", 1), ""},
 	{"key=value log line", []string{"closed code=4001 after 3s"}, 0,
-		strings.Replace(explain4001, "\n", "\n  found             \"code=4001\" in the line\n", 1), ""},
+		strings.Replace(explain4001, "\n", "\n  found             \"code=4001\" in the line (key=value logs)\n", 1), ""},
 	{"wscat and coder in one line", []string{`Disconnected (code: 1000, reason: "") then status = StatusCode(4001) and reason = ""`}, 0,
-		explain1000Head + "  found             \"code: 1000\" in the line\n" + explain1000Tail + "\n" +
-			strings.Replace(explain4001, "\n", "\n  found             \"status = StatusCode(4001)\" in the line\n", 1), ""},
+		explain1000Head + "  found             \"code: 1000\" in the line (a browser console, wscat)\n" + explain1000Tail + "\n" +
+			strings.Replace(explain4001, "\n", "\n  found             \"status = StatusCode(4001)\" in the line (coder/websocket)\n", 1), ""},
 	{"line without a code form", []string{"error 1006 happened"}, 2, "",
 		"wsreason: \"error 1006 happened\" is not a close code number or name, nor a log line with one (see wsreason -h)\n"},
 
@@ -505,25 +531,54 @@ func TestBinary(t *testing.T) {
 	}
 }
 
-// TestREADMEOutput keeps the output shown in the README true.
+// readmeRun is a block of the README that shows wsreason's output.
+var readmeRun = regexp.MustCompile("(?s)```console\n\\$ go run \\./cmd/wsreason ([^\n]*)\n(.*?)```")
+
+// TestREADMEOutput keeps the output the README shows true: every block that
+// runs wsreason (but probe and serve, which interop runs against real
+// servers) must be what that command prints.
 func TestREADMEOutput(t *testing.T) {
 	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	const prompt = "$ go run ./cmd/wsreason 1006\n"
-	_, shown, ok := strings.Cut(string(readme), prompt)
-	if !ok {
-		t.Fatalf("README.md has no %q", prompt)
+	checked := 0
+	for _, m := range readmeRun.FindAllStringSubmatch(string(readme), -1) {
+		args := shellWords(t, m[1])
+		if args[0] == "probe" || args[0] == "serve" {
+			continue
+		}
+		var stdout, stderr bytes.Buffer
+		if code := run(args, strings.NewReader(""), &stdout, &stderr); code != 0 {
+			t.Errorf("wsreason %s: exit %d: %s", m[1], code, stderr.String())
+		}
+		if m[2] != stdout.String() {
+			t.Errorf("README.md shows for wsreason %s:\n%s\nbut it prints:\n%s", m[1], m[2], stdout.String())
+		}
+		checked++
 	}
-	shown, _, _ = strings.Cut(shown, "```")
-	var stdout, stderr bytes.Buffer
-	if code := run([]string{"1006"}, strings.NewReader(""), &stdout, &stderr); code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr.String())
+	if checked < 3 {
+		t.Errorf("README.md shows %d runs of wsreason; want at least 3 (1006, a Spring line, a Python line)", checked)
 	}
-	if shown != stdout.String() {
-		t.Errorf("README.md shows:\n%s\nbut wsreason 1006 prints:\n%s", shown, stdout.String())
+}
+
+// shellWords splits a command line as sh does for the plain and
+// single-quoted words the README uses.
+func shellWords(t *testing.T, line string) []string {
+	var words []string
+	for line = strings.TrimSpace(line); line != ""; line = strings.TrimSpace(line) {
+		if rest, ok := strings.CutPrefix(line, "'"); ok {
+			word, after, found := strings.Cut(rest, "'")
+			if !found {
+				t.Fatalf("unbalanced quote in %q", line)
+			}
+			words, line = append(words, word), after
+			continue
+		}
+		word, after, _ := strings.Cut(line, " ")
+		words, line = append(words, word), after
 	}
+	return words
 }
 
 // TestProbeRefused: a server that is not there is a failed handshake, exit 2.
