@@ -22,7 +22,11 @@ fi
 # that provides it.
 peers='/usr/bin/chromium chromium
 /usr/bin/firefox-esr firefox-esr
-/usr/lib/python3/dist-packages/websockets/__init__.py python3-websockets'
+/usr/lib/python3/dist-packages/websockets/__init__.py python3-websockets
+/usr/lib/python3/dist-packages/aiohttp/__init__.py python3-aiohttp
+/usr/lib/python3/dist-packages/starlette/status.py python3-starlette
+/usr/bin/javac default-jdk-headless
+/usr/share/java/websocket-api.jar libwebsocket-api-java'
 
 missing=''
 find_missing() {

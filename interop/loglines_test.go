@@ -1,0 +1,232 @@
+package interop
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wsreasons/reasons/internal/rawserver"
+	"github.com/wsreasons/reasons/internal/wsframe"
+)
+
+// The stacks whose names and log lines wsreason reads, where they run on
+// this machine: Python's aiohttp and Starlette, and JSR 356's API (Debian's
+// javax.websocket) run by Java's source launcher.
+var (
+	pythonStacks = outsidePeer{name: "Python aiohttp and Starlette", path: "/usr/bin/python3",
+		files:   []string{"/usr/lib/python3/dist-packages/aiohttp/__init__.py", "/usr/lib/python3/dist-packages/starlette/status.py"},
+		install: "Debian packages python3-aiohttp and python3-starlette"}
+	jsr356 = outsidePeer{name: "JSR 356 API on Java", path: "/usr/bin/javac",
+		files:   []string{"/usr/bin/java", websocketAPIJar},
+		install: "Debian packages default-jdk-headless and libwebsocket-api-java"}
+)
+
+const websocketAPIJar = "/usr/share/java/websocket-api.jar"
+
+// runPeer runs a peer's program with args in dir and returns its standard
+// output; the process is killed after 20 s.
+func runPeer(t *testing.T, path, dir string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, path, args...)
+	cmd.Dir = dir
+	cmd.WaitDelay = time.Second
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s %v: %v\n%s%s", path, args, err, out, stderr.String())
+	}
+	return string(out)
+}
+
+// explained is one code wsreason -json reads from a line, as the test
+// checks it.
+type explained struct {
+	Code   int    `json:"code"`
+	Form   string `json:"form"`
+	SentBy string `json:"sent_by"`
+}
+
+// explainWith runs the built wsreason on a log line.
+func explainWith(t *testing.T, bin, line string) []explained {
+	t.Helper()
+	out, err := exec.Command(bin, "-json", line).Output()
+	var doc struct {
+		Codes []explained `json:"codes"`
+	}
+	if err != nil || json.Unmarshal(out, &doc) != nil {
+		t.Fatalf("wsreason -json %q: %v\n%s", line, err, out)
+	}
+	return doc.Codes
+}
+
+// closeThenAwait is a raw server that sends a Close frame with code and
+// reason first, then waits for the client's.
+func closeThenAwait(code int, reason string) func(net.Conn, *bufio.Reader) {
+	return func(conn net.Conn, br *bufio.Reader) {
+		payload := append([]byte{byte(code >> 8), byte(code)}, reason...)
+		conn.Write(wsframe.Append(nil, wsframe.OpClose, payload, nil))
+		rawserver.AwaitClose(br)
+	}
+}
+
+// TestLogLinesFromStacks has each stack on this machine print the line it
+// logs for a close, and wsreason read that line: the codes, the stack's
+// form, and who sent each code, all written here by hand.
+func TestLogLinesFromStacks(t *testing.T) {
+	bin := buildWsreason(t)
+	t.Run("python-websockets", func(t *testing.T) {
+		python := pythonWebsockets.peer.need(t)
+		// The server closes first with 1011; the client echoes it.
+		url := rawserver.Start(t, false, closeThenAwait(1011, "keepalive ping timeout"))
+		line := strings.TrimSpace(runPeer(t, python, "testdata/python", "closeline.py", url))
+		const want = "websockets.exceptions.ConnectionClosedError: received 1011 (unexpected error) keepalive ping timeout; then sent 1011 (unexpected error) keepalive ping timeout"
+		if line != want {
+			t.Errorf("websockets printed %q, want %q", line, want)
+		}
+		readme, err := os.ReadFile("../README.md")
+		if err != nil || !strings.Contains(string(readme), "$ go run ./cmd/wsreason '"+line+"'") {
+			t.Errorf("README.md does not explain the line websockets printed (%v): %s", err, line)
+		}
+		checkExplained(t, bin, line, []explained{
+			{1011, "Python websockets", "the peer"}, {1011, "Python websockets", "this side"},
+		})
+
+		// The client closes first with 4001; the server answers 1000.
+		url = rawserver.Start(t, false, rawserver.Answer(wsframe.Append(nil, wsframe.OpClose, []byte{0x03, 0xe8}, nil)))
+		line = strings.TrimSpace(runPeer(t, python, "testdata/python", "closeline.py", url, "4001", "bye"))
+		t.Logf("websockets: %s", line)
+		checkExplained(t, bin, line, []explained{
+			{4001, "Python websockets", "this side"}, {1000, "Python websockets", "the peer"},
+		})
+	})
+	t.Run("node-ws", func(t *testing.T) {
+		node := nodeWS.peer.need(t)
+		// 1005 may never be sent: ws fails the connection, naming the code.
+		url := rawserver.Start(t, false, closeThenAwait(1005, ""))
+		out := runPeer(t, node, "testdata/node", "closeline.js", url)
+		line, _, _ := strings.Cut(out, "\n")
+		t.Logf("ws: %s", strings.ReplaceAll(out, "\n", " | "))
+		// ws's close event gives 1006: the Close frame it got carried no code
+		// it may take, and ws closed the connection itself.
+		if !strings.Contains(out, "close event code 1006") {
+			t.Errorf("ws closed with %q, want 1006 after a Close frame with 1005", out)
+		}
+		checkExplained(t, bin, line, []explained{{1005, "Node ws", "the peer"}})
+	})
+	t.Run("jsr356", func(t *testing.T) {
+		jsr356.need(t)
+		out := runPeer(t, "/usr/bin/java", "testdata/java", "-cp", websocketAPIJar, "CloseLines.java", "1008", "Policy violation", "4001", "")
+		var lines []string
+		for l := range strings.SplitSeq(out, "\n") {
+			if rest, ok := strings.CutPrefix(l, "line "); ok {
+				lines = append(lines, rest)
+			}
+		}
+		if len(lines) != 2 {
+			t.Fatalf("CloseLines printed %d lines, want 2:\n%s", len(lines), out)
+		}
+		t.Logf("JSR 356: %s and %s", lines[0], lines[1])
+		checkExplained(t, bin, lines[0], []explained{{1008, "JSR 356/Jakarta", ""}})
+		checkExplained(t, bin, lines[1], []explained{{4001, "JSR 356/Jakarta", ""}})
+	})
+}
+
+func checkExplained(t *testing.T, bin, line string, want []explained) {
+	t.Helper()
+	if got := explainWith(t, bin, line); !slices.Equal(got, want) {
+		t.Errorf("wsreason %q:\n got %+v\nwant %+v", line, got, want)
+	}
+}
+
+// TestStackNamesFromModules holds wsreason's names for aiohttp, Starlette
+// and JSR 356 against the names the installed modules declare: each name
+// must give its code, and wsreason must list no name the module lacks.
+func TestStackNamesFromModules(t *testing.T) {
+	bin := buildWsreason(t)
+	out, err := exec.Command(bin, "-json").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table struct {
+		Codes []struct {
+			Code       int `json:"code"`
+			AlsoCalled []struct {
+				Stack, Name string
+			} `json:"also_called"`
+		} `json:"codes"`
+	}
+	if err := json.Unmarshal(out, &table); err != nil {
+		t.Fatal(err)
+	}
+	listed := func(stack string) map[string]int {
+		names := map[string]int{}
+		for _, c := range table.Codes {
+			for _, a := range c.AlsoCalled {
+				if a.Stack == stack {
+					names[a.Name] = c.Code
+				}
+			}
+		}
+		return names
+	}
+	check := func(t *testing.T, stack string, declared map[string]int) {
+		if len(declared) < 10 {
+			t.Fatalf("%s declares only %d names: %v", stack, len(declared), declared)
+		}
+		for name, code := range declared {
+			out, err := exec.Command(bin, "-json", name).Output()
+			var doc struct {
+				Codes []struct{ Code int } `json:"codes"`
+			}
+			if err != nil || json.Unmarshal(out, &doc) != nil || len(doc.Codes) != 1 || doc.Codes[0].Code != code {
+				t.Errorf("wsreason %s: %v %s; %s declares %d", name, err, out, stack, code)
+			}
+		}
+		if got := listed(stack); !mapsEqual(got, declared) {
+			t.Errorf("wsreason lists for %s %v; the module declares %v", stack, got, declared)
+		}
+	}
+	t.Run("python", func(t *testing.T) {
+		python := pythonStacks.need(t)
+		var declared map[string]map[string]int
+		if err := json.Unmarshal([]byte(runPeer(t, python, "testdata/python", "names.py")), &declared); err != nil {
+			t.Fatal(err)
+		}
+		for _, stack := range []string{"aiohttp", "Starlette/FastAPI"} {
+			check(t, stack, declared[stack])
+		}
+	})
+	t.Run("jsr356", func(t *testing.T) {
+		jsr356.need(t)
+		declared := map[string]int{}
+		for l := range strings.SplitSeq(runPeer(t, "/usr/bin/java", "testdata/java", "-cp", websocketAPIJar, "CloseLines.java"), "\n") {
+			if f := strings.Fields(l); len(f) == 3 && f[0] == "name" {
+				declared[f[1]], _ = strconv.Atoi(f[2])
+			}
+		}
+		check(t, "JSR 356/Jakarta", declared)
+	})
+}
+
+func mapsEqual(a, b map[string]int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
