@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -193,7 +194,7 @@ func TestStackNamesFromModules(t *testing.T) {
 				t.Errorf("wsreason %s: %v %s; %s declares %d", name, err, out, stack, code)
 			}
 		}
-		if got := listed(stack); !mapsEqual(got, declared) {
+		if got := listed(stack); !maps.Equal(got, declared) {
 			t.Errorf("wsreason lists for %s %v; the module declares %v", stack, got, declared)
 		}
 	}
@@ -217,16 +218,4 @@ func TestStackNamesFromModules(t *testing.T) {
 		}
 		check(t, "JSR 356/Jakarta", declared)
 	})
-}
-
-func mapsEqual(a, b map[string]int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
