@@ -143,18 +143,10 @@ func TestLogLinesFromStacks(t *testing.T) {
 	})
 }
 
-func checkExplained(t *testing.T, bin, line string, want []explained) {
+// tableNames returns, for a stack, the names wsreason lists under
+// also_called for the named codes, with their codes.
+func tableNames(t *testing.T, bin string) func(stack string) map[string]int {
 	t.Helper()
-	if got := explainWith(t, bin, line); !slices.Equal(got, want) {
-		t.Errorf("wsreason %q:\n got %+v\nwant %+v", line, got, want)
-	}
-}
-
-// TestStackNamesFromModules holds wsreason's names for aiohttp, Starlette
-// and JSR 356 against the names the installed modules declare: each name
-// must give its code, and wsreason must list no name the module lacks.
-func TestStackNamesFromModules(t *testing.T) {
-	bin := buildWsreason(t)
 	out, err := exec.Command(bin, "-json").Output()
 	if err != nil {
 		t.Fatal(err)
@@ -170,7 +162,7 @@ func TestStackNamesFromModules(t *testing.T) {
 	if err := json.Unmarshal(out, &table); err != nil {
 		t.Fatal(err)
 	}
-	listed := func(stack string) map[string]int {
+	return func(stack string) map[string]int {
 		names := map[string]int{}
 		for _, c := range table.Codes {
 			for _, a := range c.AlsoCalled {
@@ -181,6 +173,21 @@ func TestStackNamesFromModules(t *testing.T) {
 		}
 		return names
 	}
+}
+
+func checkExplained(t *testing.T, bin, line string, want []explained) {
+	t.Helper()
+	if got := explainWith(t, bin, line); !slices.Equal(got, want) {
+		t.Errorf("wsreason %q:\n got %+v\nwant %+v", line, got, want)
+	}
+}
+
+// TestStackNamesFromModules holds wsreason's names for aiohttp, Starlette
+// and JSR 356 against the names the installed modules declare: each name
+// must give its code, and wsreason must list no name the module lacks.
+func TestStackNamesFromModules(t *testing.T) {
+	bin := buildWsreason(t)
+	listed := tableNames(t, bin)
 	check := func(t *testing.T, stack string, declared map[string]int) {
 		if len(declared) < 10 {
 			t.Fatalf("%s declares only %d names: %v", stack, len(declared), declared)

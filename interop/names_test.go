@@ -2,6 +2,7 @@ package interop
 
 import (
 	"encoding/json"
+	"maps"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -45,6 +46,13 @@ func TestLibraryNames(t *testing.T) {
 		if err := json.Unmarshal(out, &doc); err != nil || len(doc.Codes) != 1 || doc.Codes[0].Code != want {
 			t.Errorf("wsreason %s gave %s (%v), want code %d", name, out, err, want)
 		}
+	}
+	// and wsreason lists, as these libraries' names, exactly those
+	listed := tableNames(t, bin)
+	got := listed("gorilla/websocket")
+	maps.Copy(got, listed("coder/websocket"))
+	if !maps.Equal(got, names) {
+		t.Errorf("wsreason lists for gorilla and coder %v; the modules declare %v", got, names)
 	}
 }
 
