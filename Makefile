@@ -5,7 +5,10 @@ STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 EXHAUSTIVE  := $(GO) run github.com/nishanths/exhaustive/cmd/exhaustive@v0.17.1
 BENCHSTAT   := $(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 FUZZTIME    ?= 20s
-COUNT       ?= 6
+ROUNDS      ?= 10
+BENCHTIME   ?= 200ms
+# PIN runs each benchmark round on one core; empty where taskset is missing.
+PIN         ?= $(shell command -v taskset >/dev/null 2>&1 && echo taskset -c 0)
 
 .PHONY: test peers generate check-generate fmt vet lint exhaustive fuzz bench
 
@@ -84,9 +87,21 @@ fuzz:
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	done
 
-## bench: run both modules' benchmarks COUNT times and summarize them with benchstat
+## bench: build both modules' test binaries once, run every benchmark once a
+## round for ROUNDS rounds, each round on one core (PIN) with GOMAXPROCS=1, and
+## summarize with benchstat. Rounds interleave the implementations, so a
+## machine that slows down for a while slows every one of them alike.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count $(COUNT) . | tee bench-reasons.txt
-	cd interop && $(GO) test -run '^$$' -bench . -benchmem -count $(COUNT) . | tee ../bench-interop.txt
+	$(GO) test -c -o bench-reasons.test .
+	cd interop && $(GO) test -c -o ../bench-interop.test .
+	rm -f bench-reasons.txt bench-interop.txt
+	for i in $$(seq $(ROUNDS)); do \
+		echo "round $$i of $(ROUNDS)" >&2; \
+		GOMAXPROCS=1 $(PIN) ./bench-reasons.test -test.run '^$$' -test.bench . -test.benchmem \
+			-test.benchtime $(BENCHTIME) >> bench-reasons.txt || exit 1; \
+		(cd interop && GOMAXPROCS=1 $(PIN) ../bench-interop.test -test.run '^$$' -test.bench . -test.benchmem \
+			-test.benchtime $(BENCHTIME)) >> bench-interop.txt || exit 1; \
+	done
+	rm -f bench-reasons.test bench-interop.test
 	$(BENCHSTAT) bench-reasons.txt
 	$(BENCHSTAT) -col /impl bench-interop.txt

@@ -446,3 +446,41 @@ func TestValidText(t *testing.T) {
 		}
 	}
 }
+
+// TestFormatEveryLength runs Format's one-pass copy and check over every
+// length a reason may have, with a non-ASCII byte, valid or not, at every
+// position: the body must be the code's two bytes and the text, byte for
+// byte, or the error must be ErrInvalidUTF8 exactly when the oracle rejects
+// the text. Every body takes one allocation.
+func TestFormatEveryLength(t *testing.T) {
+	inserts := []string{"é", "€", "🙂", "\x80", "\xff", "\xed\xa0\x80", "\xc3"}
+	check := func(s string) {
+		t.Helper()
+		p, err := Format(ServiceRestart, s)
+		if !oracleValidUTF8([]byte(s)) {
+			if !errors.Is(err, ErrInvalidUTF8) || p != nil {
+				t.Errorf("Format(1012, %q) = %x, %v; want nil and ErrInvalidUTF8", s, p, err)
+			}
+			return
+		}
+		if want := append([]byte{0x03, 0xf4}, s...); err != nil || !bytes.Equal(p, want) || cap(p) < len(want) {
+			t.Errorf("Format(1012, %q) = %x, %v; want %x", s, p, err, want)
+		}
+	}
+	for n := 0; n <= MaxTextLen; n++ {
+		check(strings.Repeat("z", n))
+		for at := 0; at < n; at++ {
+			for _, ins := range inserts {
+				if s := strings.Repeat("a", at) + ins + strings.Repeat("b", n-at-1); len(s) <= MaxTextLen {
+					check(s)
+				}
+			}
+		}
+		text := strings.Repeat("y", n)
+		if allocs := testing.AllocsPerRun(10, func() { sinkBody, _ = Format(GoingAway, text) }); allocs != 1 {
+			t.Errorf("Format with a %d-byte reason: %v allocations, want 1", n, allocs)
+		}
+	}
+}
+
+var sinkBody []byte
