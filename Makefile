@@ -105,3 +105,4 @@ bench:
 	rm -f bench-reasons.test bench-interop.test
 	$(BENCHSTAT) bench-reasons.txt
 	$(BENCHSTAT) -col /impl bench-interop.txt
+	cd interop && $(GO) run ./benchratio < ../bench-interop.txt
