@@ -15,6 +15,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -58,7 +59,7 @@ func run(in io.Reader, out io.Writer) error {
 		return err
 	}
 	if len(rounds) == 0 {
-		return fmt.Errorf("no rounds: no line starts with goos:")
+		return errors.New("no rounds: no line starts with \"goos:\"")
 	}
 	var keys []key
 	for k := range rounds[0] {
