@@ -16,6 +16,11 @@
 //	                               serve clients Close frames and judge
 //	                               their answers and reconnects
 //
+// A name may be any major stack's (Python websockets, aiohttp, Starlette,
+// JSR 356, Spring, .NET, tungstenite, Swift, Dart, Ktor, gorilla, coder), and
+// a log line may be in any of their forms; stacknames.go and loglines.go
+// hold the one table of each, with the source file every entry comes from.
+//
 // Add -json for one JSON document instead of text. Exit status: 0 on success,
 // 1 when a payload or frame is invalid or a body cannot be built, 2 for bad
 // usage. wsreason probe exits 0 when no case is wrong, 1 when one is (with
