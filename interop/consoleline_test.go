@@ -126,6 +126,7 @@ func TestConsoleCloseEvent(t *testing.T) {
 
 	lines := consoleLines(t, ctx, browserURL, page.URL+"/?a="+closing+"&b="+dropping, 2)
 	bin := buildWsreason(t)
+	var rows lineRows
 	seen := map[int]bool{}
 	for _, line := range lines {
 		t.Logf("Chromium's console: %s", line)
@@ -142,12 +143,13 @@ func TestConsoleCloseEvent(t *testing.T) {
 		if !strings.HasPrefix(line, "CloseEvent {") {
 			t.Errorf("the console shows %q, not a CloseEvent", line)
 		}
-		checkExplained(t, bin, line, want)
+		rows.add("Chromium, its console (over the DevTools protocol)", line, checkExplained(t, bin, line, want))
 		seen[want[0].Code] = true
 	}
 	if !seen[4001] || !seen[1006] {
 		t.Errorf("the console showed %q; want one CloseEvent with 4001 and one with 1006", lines)
 	}
+	rows.check(t, "consoleline", 2)
 }
 
 // consoleLines drives the browser at browserURL over the DevTools protocol:

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"net"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -86,6 +88,8 @@ func closeThenAwait(code int, reason string) func(net.Conn, *bufio.Reader) {
 // form, and who sent each code, all written here by hand.
 func TestLogLinesFromStacks(t *testing.T) {
 	bin := buildWsreason(t)
+	var rows lineRows
+	defer func() { rows.check(t, "loglines", 5) }()
 	t.Run("python-websockets", func(t *testing.T) {
 		python := pythonWebsockets.peer.need(t)
 		// The server closes first with 1011; the client echoes it.
@@ -99,17 +103,17 @@ func TestLogLinesFromStacks(t *testing.T) {
 		if err != nil || !strings.Contains(string(readme), "$ go run ./cmd/wsreason '"+line+"'") {
 			t.Errorf("README.md does not explain the line websockets printed (%v): %s", err, line)
 		}
-		checkExplained(t, bin, line, []explained{
+		rows.add("Python websockets 10.4", line, checkExplained(t, bin, line, []explained{
 			{1011, "Python websockets", "the peer"}, {1011, "Python websockets", "this side"},
-		})
+		}))
 
 		// The client closes first with 4001; the server answers 1000.
 		url = rawserver.Start(t, false, rawserver.Answer(wsframe.Append(nil, wsframe.OpClose, []byte{0x03, 0xe8}, nil)))
 		line = strings.TrimSpace(runPeer(t, python, "testdata/python", "closeline.py", url, "4001", "bye"))
 		t.Logf("websockets: %s", line)
-		checkExplained(t, bin, line, []explained{
+		rows.add("Python websockets 10.4", line, checkExplained(t, bin, line, []explained{
 			{4001, "Python websockets", "this side"}, {1000, "Python websockets", "the peer"},
-		})
+		}))
 	})
 	t.Run("node-ws", func(t *testing.T) {
 		node := nodeWS.peer.need(t)
@@ -123,7 +127,7 @@ func TestLogLinesFromStacks(t *testing.T) {
 		if !strings.Contains(out, "close event code 1006") {
 			t.Errorf("ws closed with %q, want 1006 after a Close frame with 1005", out)
 		}
-		checkExplained(t, bin, line, []explained{{1005, "Node ws", "the peer"}})
+		rows.add("Node ws 8.23", line, checkExplained(t, bin, line, []explained{{1005, "Node ws", "the peer"}}))
 	})
 	t.Run("jsr356", func(t *testing.T) {
 		jsr356.need(t)
@@ -138,8 +142,8 @@ func TestLogLinesFromStacks(t *testing.T) {
 			t.Fatalf("CloseLines printed %d lines, want 2:\n%s", len(lines), out)
 		}
 		t.Logf("JSR 356: %s and %s", lines[0], lines[1])
-		checkExplained(t, bin, lines[0], []explained{{1008, "JSR 356/Jakarta", ""}})
-		checkExplained(t, bin, lines[1], []explained{{4001, "JSR 356/Jakarta", ""}})
+		rows.add("JSR 356 API 1.1", lines[0], checkExplained(t, bin, lines[0], []explained{{1008, "JSR 356/Jakarta", ""}}))
+		rows.add("JSR 356 API 1.1", lines[1], checkExplained(t, bin, lines[1], []explained{{4001, "JSR 356/Jakarta", ""}}))
 	})
 }
 
@@ -175,11 +179,48 @@ func tableNames(t *testing.T, bin string) func(stack string) map[string]int {
 	}
 }
 
-func checkExplained(t *testing.T, bin, line string, want []explained) {
+// checkExplained runs wsreason on line and fails the test unless it reads
+// want; it returns what it read.
+func checkExplained(t *testing.T, bin, line string, want []explained) []explained {
 	t.Helper()
-	if got := explainWith(t, bin, line); !slices.Equal(got, want) {
+	got := explainWith(t, bin, line)
+	if !slices.Equal(got, want) {
 		t.Errorf("wsreason %q:\n got %+v\nwant %+v", line, got, want)
 	}
+	return got
+}
+
+// lineRows are the rows of a README table of the lines stacks printed and
+// what wsreason read in them; the subtests that ran add to it.
+type lineRows struct {
+	mu   sync.Mutex
+	rows []string
+}
+
+func (l *lineRows) add(stack, line string, read []explained) {
+	var codes []string
+	for _, e := range read {
+		c := strconv.Itoa(e.Code)
+		if e.SentBy != "" {
+			c += ", sent by " + e.SentBy
+		}
+		codes = append(codes, c)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.rows = append(l.rows, fmt.Sprintf("| %s | `%s` | %s |", stack, line, strings.Join(codes, "; ")))
+}
+
+// check compares the README section name with the rows, when all want of
+// them were added: a skipped peer leaves the table unchecked.
+func (l *lineRows) check(t *testing.T, name string, want int) {
+	t.Helper()
+	if len(l.rows) != want {
+		t.Logf("README table %s not checked: %d of its %d rows ran", name, len(l.rows), want)
+		return
+	}
+	slices.Sort(l.rows)
+	checkReadmeSection(t, name, "| stack | the line it printed | what wsreason reads |\n|---|---|---|\n"+strings.Join(l.rows, "\n")+"\n")
 }
 
 // TestStackNamesFromModules holds wsreason's names for aiohttp, Starlette
