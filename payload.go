@@ -70,9 +70,10 @@ func Append(dst []byte, r Reason, text string) ([]byte, error) {
 // the same rules as [Append]. It returns a nil slice with any error.
 func Format(r Reason, text string) ([]byte, error) {
 	// Format is small enough to be inlined: the allocation is the caller's
-	// and the rest is one call, as in the peers that check nothing. A call
-	// of all of Format cost about as much as all its checks. A text that is
-	// too long still gets a MaxPayloadLen buffer, which fillBody drops.
+	// and the rest is one call, so that Format costs one call more than the
+	// peers that check nothing, and a body that does not escape stays on
+	// the stack. A text that is too long still gets a MaxPayloadLen buffer,
+	// which fillBody drops.
 	return fillBody(make([]byte, 2+min(len(text), MaxTextLen)), r, text)
 }
 
@@ -82,8 +83,8 @@ func Format(r Reason, text string) ([]byte, error) {
 //
 // For a text of eight bytes or more, the copy and the ASCII half of the
 // UTF-8 check are one pass: each word of text is loaded once, stored into p
-// and OR-ed into seen. The last word may overlap the loop's; it covers the
-// final 1-8 bytes.
+// and OR-ed into seen, as validText ORs them without the stores. The last
+// word may overlap the loop's; it covers the final 1-8 bytes.
 func fillBody(p []byte, r Reason, text string) ([]byte, error) {
 	n := len(text)
 	if n > MaxTextLen || n < 8 || !r.Valid() {

@@ -200,9 +200,13 @@ func consoleLines(t *testing.T, ctx context.Context, browserURL, url string, n i
 		}
 	}
 	var target struct{ TargetID string }
-	json.Unmarshal(await(send("", "Target.createTarget", map[string]any{"url": "about:blank"})), &target)
+	if err := json.Unmarshal(await(send("", "Target.createTarget", map[string]any{"url": "about:blank"})), &target); err != nil || target.TargetID == "" {
+		t.Fatalf("Target.createTarget gave no target (%v)", err)
+	}
 	var attached struct{ SessionID string }
-	json.Unmarshal(await(send("", "Target.attachToTarget", map[string]any{"targetId": target.TargetID, "flatten": true})), &attached)
+	if err := json.Unmarshal(await(send("", "Target.attachToTarget", map[string]any{"targetId": target.TargetID, "flatten": true})), &attached); err != nil || attached.SessionID == "" {
+		t.Fatalf("Target.attachToTarget gave no session (%v)", err)
+	}
 	await(send(attached.SessionID, "Runtime.enable", map[string]any{}))
 	await(send(attached.SessionID, "Page.navigate", map[string]any{"url": url}))
 

@@ -33,8 +33,8 @@ var registryNames = map[reasons.Reason]string{
 }
 
 // fold reduces a name to what every spelling of it shares: lower case, no
-// spaces, underscores, dashes or dots. "Mandatory Ext." and "MANDATORY_EXT"
-// both fold to "mandatoryext".
+// spaces, underscores, dashes, dots or colons. "Mandatory Ext." and
+// "MANDATORY_EXT" both fold to "mandatoryext".
 func fold(name string) string {
 	return strings.Map(func(c rune) rune {
 		switch c {
@@ -88,22 +88,28 @@ func byName(name string) (reasons.Reason, error) {
 	if len(found) == 0 {
 		return 0, errNotAName
 	}
-	var codes []string
-	seen := map[reasons.Reason]bool{}
-	for _, m := range found {
-		if !seen[m.code] {
-			seen[m.code] = true
-			var whose []string
-			for _, o := range found {
-				if o.code == m.code {
-					whose = append(whose, o.whose)
-				}
-			}
-			codes = append(codes, fmt.Sprintf("%d (%s)", m.code, strings.Join(whose, ", ")))
-		}
-	}
+	codes, whose := grouped(found, func(m meaning) (reasons.Reason, string) { return m.code, m.whose })
 	if len(codes) > 1 {
-		return 0, fmt.Errorf("%q names different codes in different stacks: %s; give the number instead", name, strings.Join(codes, " but "))
+		meanings := make([]string, len(codes))
+		for i, c := range codes {
+			meanings[i] = fmt.Sprintf("%d (%s)", c, strings.Join(whose[c], ", "))
+		}
+		return 0, fmt.Errorf("%q names different codes in different stacks: %s; give the number instead", name, strings.Join(meanings, " but "))
 	}
-	return found[0].code, nil
+	return codes[0], nil
+}
+
+// grouped splits items by key: it returns the keys in the order they first
+// appear, and the values that came with each.
+func grouped[T any, K comparable](items []T, split func(T) (K, string)) ([]K, map[K][]string) {
+	var keys []K
+	values := map[K][]string{}
+	for _, it := range items {
+		k, v := split(it)
+		if _, ok := values[k]; !ok {
+			keys = append(keys, k)
+		}
+		values[k] = append(values[k], v)
+	}
+	return keys, values
 }

@@ -248,17 +248,10 @@ func explainBlock(w io.Writer, c codeInfo, extra ...[2]string) {
 // alsoCalledText lists the other stacks' names on a line: each name once,
 // with the stacks that use it, as "NORMAL (Spring, Ktor)".
 func alsoCalledText(names []alsoCalled) string {
-	var order []string
-	by := map[string][]string{}
-	for _, n := range names {
-		if by[n.Name] == nil {
-			order = append(order, n.Name)
-		}
-		by[n.Name] = append(by[n.Name], n.Stack)
-	}
+	order, stacks := grouped(names, func(n alsoCalled) (string, string) { return n.Name, n.Stack })
 	parts := make([]string, len(order))
 	for i, name := range order {
-		parts[i] = fmt.Sprintf("%s (%s)", name, strings.Join(by[name], ", "))
+		parts[i] = fmt.Sprintf("%s (%s)", name, strings.Join(stacks[name], ", "))
 	}
 	return strings.Join(parts, "; ")
 }
