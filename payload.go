@@ -81,17 +81,20 @@ func Format(r Reason, text string) ([]byte, error) {
 // 2+len(text) bytes long when text is not too long. It returns p, or nil
 // and the error for a pair Append refuses.
 //
-// For a text of eight bytes or more, the copy and the ASCII half of the
-// UTF-8 check are one pass: each word of text is loaded once, stored into p
-// and OR-ed into seen, as validText ORs them without the stores. The last
-// word may overlap the loop's; it covers the final 1-8 bytes.
+// For an ASCII text of eight bytes or more, the copy and the UTF-8 check are
+// one pass: each word of text is loaded once, stored into p and OR-ed into
+// seen, as validText ORs them without the stores. The last word may overlap
+// the loop's; it covers the final 1-8 bytes. Everything else, a text with
+// any byte over 0x7F included, goes to fillSlow, which checks and copies it
+// again. The test of len(p) lets the compiler drop every bounds check of the
+// fast path.
 func fillBody(p []byte, r Reason, text string) ([]byte, error) {
 	n := len(text)
-	if n > MaxTextLen || n < 8 || !r.Valid() {
+	if n > MaxTextLen || n < 8 || !r.Valid() || len(p) != 2+n {
 		return fillSlow(p, r, text)
 	}
 	binary.BigEndian.PutUint16(p, uint16(r))
-	body := p[2 : 2+n]
+	body := p[2 : 2+n : 2+n]
 	last := word(text[n-8:])
 	seen := last
 	for i := 0; i < n-8; i += 8 {
@@ -99,16 +102,16 @@ func fillBody(p []byte, r Reason, text string) ([]byte, error) {
 		seen |= w
 		binary.LittleEndian.PutUint64(body[i:i+8], w)
 	}
-	binary.LittleEndian.PutUint64(body[n-8:], last)
-	if seen&highBits != 0 && !utf8.ValidString(text) {
-		return nil, invalidUTF8(text)
+	binary.LittleEndian.PutUint64(body[n-8:n], last)
+	if seen&highBits != 0 {
+		return fillSlow(p, r, text)
 	}
 	return p, nil
 }
 
 // fillSlow is fillBody for the pairs it does not write in one pass: a
-// text under eight bytes, and every pair Append refuses or, for NoStatus,
-// turns into an empty body.
+// text under eight bytes, a text that is not all ASCII, and every pair
+// Append refuses or, for NoStatus, turns into an empty body.
 func fillSlow(p []byte, r Reason, text string) ([]byte, error) {
 	if len(text) > MaxTextLen || !r.Valid() || !validText(text) {
 		if err := whyInvalid(r, text); err != nil {
