@@ -93,8 +93,8 @@ fuzz:
 ## machine that slows down for a while slows every one of them alike. Each
 ## round runs every benchmark twice in a row (-test.count 2) and keeps only
 ## the second run (WARM): in a fresh process the same code can measure slower
-## the first time (gorilla's FormatCloseMessage, run first, took up to 10%
-## longer than itself run again later in the round).
+## the first time (gorilla's FormatCloseMessage, run first, took a median
+## 10% longer than itself run again later in the round).
 WARM := awk '!/^Benchmark/ || seen[$$1]++'
 bench:
 	$(GO) test -c -o bench-reasons.test .
