@@ -245,7 +245,7 @@ func unversioned(path string) string {
 	parts := strings.Split(path, "/")
 	out := parts[:0]
 	for i, p := range parts {
-		if i > 0 && len(p) > 1 && p[0] == 'v' && strings.Trim(p[1:], "0123456789") == "" && p != "v0" && p != "v1" && p[1] != '0' {
+		if i > 0 && len(p) > 1 && p[0] == 'v' && strings.Trim(p[1:], "0123456789") == "" && p != "v1" && p[1] != '0' {
 			continue
 		}
 		out = append(out, p)

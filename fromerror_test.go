@@ -213,6 +213,7 @@ func TestUnversioned(t *testing.T) {
 		"github.com/x/vendor":               "github.com/x/vendor",
 		"v2/websocket":                      "v2/websocket", // the first element is a host, never a version
 		"github.com/fasthttp/websocket/v02": "github.com/fasthttp/websocket/v02",
+		"github.com/fasthttp/websocket/v0":  "github.com/fasthttp/websocket/v0",
 	} {
 		if got := unversioned(path); got != want {
 			t.Errorf("unversioned(%q) = %q, want %q", path, got, want)

@@ -73,7 +73,7 @@ func Format(r Reason, text string) ([]byte, error) {
 	// and the rest is one call, so that Format costs one call more than the
 	// peers that check nothing, and a body that does not escape stays on
 	// the stack. A text that is too long still gets a MaxPayloadLen buffer,
-	// which fillBody drops.
+	// which fillSlow drops.
 	return fillBody(make([]byte, 2+min(len(text), MaxTextLen)), r, text)
 }
 

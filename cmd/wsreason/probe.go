@@ -141,12 +141,7 @@ func parseProbeArgs(args []string) (probeOptions, error) {
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	fs.BoolVar(&opts.json, "json", false, "")
-	opts.timeout = reasonstest.DefaultTimeout
-	fs.Func("timeout", "", func(s string) error {
-		d, err := parseDuration(s)
-		opts.timeout = d
-		return err
-	})
+	durationVar(fs, &opts.timeout, "timeout", reasonstest.DefaultTimeout)
 	fs.IntVar(&opts.parallel, "parallel", probe.DefaultParallel, "")
 	fs.BoolVar(&opts.strict, "strict", false, "")
 	fs.BoolVar(&opts.insecure, "insecure", false, "")
@@ -182,8 +177,18 @@ func parseProbeArgs(args []string) (probeOptions, error) {
 	return opts, nil
 }
 
-// parseDuration reads a duration flag, and says what is wrong with one
-// such as "5", which has no unit.
+// durationVar defines a duration flag whose error says what is wrong with
+// a value such as "5", which has no unit.
+func durationVar(fs *flag.FlagSet, p *time.Duration, name string, value time.Duration) {
+	*p = value
+	fs.Func(name, "", func(s string) error {
+		d, err := parseDuration(s)
+		*p = d
+		return err
+	})
+}
+
+// parseDuration reads a duration flag's value.
 func parseDuration(s string) (time.Duration, error) {
 	d, err := time.ParseDuration(s)
 	if err == nil {

@@ -386,16 +386,6 @@ func frameProblem(h wsframe.Header, rest []byte) string {
 	return ""
 }
 
-// headerLen is the length of h's header: 2 bytes, the extended length,
-// and the masking key.
-func headerLen(h wsframe.Header) int {
-	n := 2 + map[int]int{16: 2, 64: 8}[h.LengthForm]
-	if h.Masked {
-		n += 4
-	}
-	return n
-}
-
 // frame decodes a whole Close frame given in hex, header included.
 func (o output) frame(hexFrame string) error {
 	b, err := decodeHex("frame", hexFrame)
@@ -404,7 +394,7 @@ func (o output) frame(hexFrame string) error {
 	}
 	h, p, rest, derr := wsframe.Decode(b)
 	res := frameResult{Frame: hex.EncodeToString(b), Fin: h.Fin, Rsv: h.Rsv, Opcode: byte(h.Opcode), Masked: h.Masked, Length: h.Length}
-	if h.Masked && len(b) >= headerLen(h) {
+	if h.Masked && len(b) >= h.Size() {
 		res.Mask = hex.EncodeToString(h.Mask[:])
 	}
 	problem := ""

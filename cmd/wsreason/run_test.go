@@ -288,6 +288,8 @@ var cliCases = []cliCase{
 		"wsreason serve: invalid value \"70000\" for flag -script: reasons: code 70000 is out of range 0..65535 (see wsreason serve -h)\n"},
 	{"serve argument", []string{"serve", "8080"}, 2, "", "wsreason serve: unexpected argument \"8080\" (see wsreason serve -h)\n"},
 	{"serve negative for", []string{"serve", "-for", "-1s"}, 2, "", "wsreason serve: -for -1s: must not be negative\n"},
+	{"serve timeout without unit", []string{"serve", "-timeout", "2"}, 2, "",
+		"wsreason serve: invalid value \"2\" for flag -timeout: 2 has no unit: write 2s or 2ms (see wsreason serve -h)\n"},
 	{"serve bad address", []string{"serve", "-addr", "127.0.0.1:99999", "-for", "1ms"}, 2, "", "wsreason serve: listen tcp: address 99999: invalid port\n"},
 	{"probe parallel 0", []string{"probe", "-parallel", "0", "ws://a/"}, 2, "", "wsreason probe: -parallel 0: must be from 1 to 64\n"},
 	{"probe parallel 65", []string{"probe", "-parallel=65", "ws://a/"}, 2, "", "wsreason probe: -parallel 65: must be from 1 to 64\n"},

@@ -86,8 +86,8 @@ func parseServeArgs(args []string) (serveOptions, error) {
 	fs.Usage = func() {}
 	fs.StringVar(&opts.addr, "addr", "127.0.0.1:8080", "")
 	fs.BoolVar(&opts.json, "json", false, "")
-	fs.DurationVar(&opts.dur, "for", 0, "")
-	fs.DurationVar(&opts.timeout, "timeout", reasonstest.DefaultTimeout, "")
+	durationVar(fs, &opts.dur, "for", 0)
+	durationVar(fs, &opts.timeout, "timeout", reasonstest.DefaultTimeout)
 	fs.Func("script", "", func(s string) error {
 		for _, f := range strings.Split(s, ",") {
 			n, err := strconv.Atoi(strings.TrimSpace(f))

@@ -54,6 +54,22 @@ type Header struct {
 	LengthForm int
 }
 
+// Size is the number of bytes h takes before the payload: two, the
+// extended length its LengthForm names, and the masking key if Masked.
+func (h Header) Size() int {
+	n := 2
+	switch h.LengthForm {
+	case 16:
+		n += 2
+	case 64:
+		n += 8
+	}
+	if h.Masked {
+		n += 4
+	}
+	return n
+}
+
 // ErrShort reports bytes that end before the header or payload does.
 var ErrShort = errors.New("wsframe: frame ends early")
 

@@ -137,7 +137,7 @@ func TestReadErrors(t *testing.T) {
 }
 
 // TestAppendFrame writes headers that break the rules on purpose and reads
-// them back bit by bit.
+// them back bit by bit, with the Size of the bytes before the payload.
 func TestAppendFrame(t *testing.T) {
 	mask := [4]byte{9, 8, 7, 6}
 	tests := []struct {
@@ -152,6 +152,7 @@ func TestAppendFrame(t *testing.T) {
 		{"16-bit form for 5 bytes", Header{Fin: true, Opcode: OpBinary, LengthForm: 16}, 5, []byte{0x82, 0x7e, 0, 5}},
 		{"64-bit form for 2 bytes", Header{Fin: true, Opcode: OpClose, LengthForm: 64}, 2, []byte{0x88, 0x7f, 0, 0, 0, 0, 0, 0, 0, 2}},
 		{"7-bit form asked for 200 bytes", Header{Fin: true, Opcode: OpBinary, LengthForm: 7}, 200, []byte{0x82, 0x7e, 0, 200}},
+		{"masked, 16-bit form", Header{Fin: true, Opcode: OpBinary, Masked: true, Mask: mask, LengthForm: 16}, 3, []byte{0x82, 0xfe, 0, 3, 9, 8, 7, 6}},
 	}
 	for _, tc := range tests {
 		payload := bytes.Repeat([]byte{'p'}, tc.n)
@@ -166,6 +167,9 @@ func TestAppendFrame(t *testing.T) {
 		}
 		if h.Fin != tc.h.Fin || h.Rsv != tc.h.Rsv || h.Opcode != tc.h.Opcode || h.Masked != tc.h.Masked || h.Length != uint64(tc.n) {
 			t.Errorf("%s: Decode header %+v, wrote %+v", tc.name, h, tc.h)
+		}
+		if h.Size() != len(tc.head) {
+			t.Errorf("%s: Size() = %d, want %d", tc.name, h.Size(), len(tc.head))
 		}
 	}
 }
