@@ -76,7 +76,7 @@ exhaustive:
 # TestFuzzTargetsListed fails when one is missing from it.
 FUZZ_TARGETS := .:FuzzParse .:FuzzText .:FuzzGet \
 	./internal/wsframe:FuzzRead \
-	./internal/probe:FuzzReadReply ./internal/probe:FuzzFirstTextLine \
+	./probe:FuzzReadReply ./probe:FuzzFirstTextLine \
 	./cmd/wsreason:FuzzDecodeHex ./cmd/wsreason:FuzzFrame ./cmd/wsreason:FuzzLogLine
 
 ## fuzz: run each fuzz target in FUZZ_TARGETS for FUZZTIME

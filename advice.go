@@ -1,6 +1,7 @@
 package reasons
 
 import (
+	"fmt"
 	"strconv"
 	"time"
 )
@@ -59,6 +60,26 @@ func (a Advice) String() string {
 		return adviceNames[a]
 	}
 	return "Advice(" + strconv.Itoa(int(a)) + ")"
+}
+
+// MarshalText writes a as [Advice.String] names it, so that JSON carries
+// "reconnect later"; a value that is none of the seven is an error.
+func (a Advice) MarshalText() ([]byte, error) {
+	if a < AdviceDone || int(a) >= len(adviceNames) {
+		return nil, fmt.Errorf("reasons: advice %d is none of the seven", a)
+	}
+	return []byte(adviceNames[a]), nil
+}
+
+// UnmarshalText reads a name that [Advice.MarshalText] writes.
+func (a *Advice) UnmarshalText(text []byte) error {
+	for i, name := range adviceNames {
+		if name != "" && name == string(text) {
+			*a = Advice(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("reasons: %q is no advice: give one of done, reconnect, reconnect later, elsewhere, fix, denied, application", text)
 }
 
 // The bounds of the random delay the IANA registration of 1012 (Service

@@ -1,6 +1,8 @@
 package reasons
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 )
@@ -57,5 +59,29 @@ func TestAdviceDelay(t *testing.T) {
 		if got := lo == 5*time.Second && hi == 30*time.Second; got != want || !want && (lo != 0 || hi != 0) {
 			t.Errorf("%v.Delay() = %v, %v", a, lo, hi)
 		}
+	}
+}
+
+// TestAdviceText: JSON carries each advice by the name written here by
+// hand, reads it back, and refuses what is none of them.
+func TestAdviceText(t *testing.T) {
+	names := map[Advice]string{AdviceDone: "done", AdviceReconnect: "reconnect", AdviceReconnectLater: "reconnect later",
+		AdviceElsewhere: "elsewhere", AdviceFix: "fix", AdviceDenied: "denied", AdviceApplication: "application"}
+	for a, name := range names {
+		b, err := json.Marshal(a)
+		if err != nil || string(b) != `"`+name+`"` {
+			t.Errorf("json.Marshal(%d) = %s, %v; want %q", a, b, err, name)
+		}
+		var back Advice
+		if err := json.Unmarshal(b, &back); err != nil || back != a {
+			t.Errorf("json.Unmarshal(%s) = %d, %v; want %d", b, back, err, a)
+		}
+	}
+	if _, err := json.Marshal(Advice(0)); err == nil || !strings.Contains(err.Error(), "advice 0") {
+		t.Errorf("json.Marshal(Advice(0)): %v, want an error naming it", err)
+	}
+	var a Advice
+	if err := a.UnmarshalText([]byte("retry")); err == nil || !strings.Contains(err.Error(), `"retry"`) {
+		t.Errorf(`UnmarshalText("retry"): %v, want an error naming it`, err)
 	}
 }

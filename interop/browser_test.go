@@ -20,7 +20,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/wsreasons/reasons"
-	"github.com/wsreasons/reasons/internal/probe"
+	"github.com/wsreasons/reasons/probe"
 )
 
 // browserTimeout bounds one whole browser run: start, every case, results.

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wsreasons/reasons/internal/probe"
+	"github.com/wsreasons/reasons/probe"
 	"github.com/wsreasons/reasons/reasonstest"
 )
 

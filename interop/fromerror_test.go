@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/wsreasons/reasons"
-	"github.com/wsreasons/reasons/internal/probe"
+	"github.com/wsreasons/reasons/probe"
 )
 
 // fromErrorText is the reason text of every Close frame in TestFromError.

@@ -18,7 +18,7 @@ import (
 
 	gorillaws "github.com/gorilla/websocket"
 
-	"github.com/wsreasons/reasons/internal/probe"
+	"github.com/wsreasons/reasons/probe"
 	"github.com/wsreasons/reasons/reasonstest"
 )
 

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/wsreasons/reasons"
-	"github.com/wsreasons/reasons/internal/probe"
+	"github.com/wsreasons/reasons/probe"
 )
 
 // body builds a Close frame body by hand, without package reasons.
@@ -17,7 +17,7 @@ func body(code int, text string) []byte {
 }
 
 // rawCases are the Close frames of TestRawCloseFrames, the browser test and
-// wsreason probe: one list, in internal/probe, with the rules that judge each
+// wsreason probe: one list, in probe, with the rules that judge each
 // answer.
 var rawCases = probe.Cases()
 
@@ -135,26 +135,26 @@ func TestTablesNameCases(t *testing.T) {
 	}
 }
 
-// TestRawCloseFrames runs wsreason's probe (internal/probe) against a server
+// TestRawCloseFrames runs wsreason's probe (probe) against a server
 // on each library and on our reference endpoint, each answering as an
 // application would, and checks every reply the probe saw against the
 // table above; the probe's verdict on our reference endpoint must be ok on
 // every row. (The verdicts are Case.Judge of those replies, whose rules
-// TestJudge in internal/probe states case by case; TestProbeCommand checks
+// TestJudge in probe states case by case; TestProbeCommand checks
 // the verdicts the command prints.)
 func TestRawCloseFrames(t *testing.T) {
 	for _, s := range rawServers {
 		t.Run(s.lib.name, func(t *testing.T) {
 			url := startAnswering(t, s.lib)
-			results, err := probe.Run(context.Background(), url, probe.Options{DialOptions: probe.DialOptions{Timeout: timeout}})
+			rep, err := probe.Run(context.Background(), url, probe.Options{DialOptions: probe.DialOptions{Timeout: timeout}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, r := range results {
-				t.Run(r.Case.Name, func(t *testing.T) {
-					c := r.Case
+			for _, r := range rep.Results {
+				t.Run(r.Case, func(t *testing.T) {
+					c := probe.Cases()[r.Index]
 					want, verdict, deviates := expected(t, s.want, c)
-					if r.Got.String() != want {
+					if r.Got != want {
 						t.Errorf("% x: %s replied %s, want %s (reasons: %s)", c.Payload, s.lib.name, r.Got, want, c.Want())
 					}
 					if r.Verdict != verdict {

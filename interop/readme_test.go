@@ -12,9 +12,8 @@ import (
 	"testing"
 
 	"github.com/wsreasons/reasons"
-	"github.com/wsreasons/reasons/internal/probe"
+	"github.com/wsreasons/reasons/probe"
 	"github.com/wsreasons/reasons/internal/wsframe"
-	"github.com/wsreasons/reasons/reasonstest"
 )
 
 var update = flag.Bool("update", false, "rewrite the generated tables in README.md")
@@ -158,7 +157,7 @@ func TestReadmeTables(t *testing.T) {
 		fmt.Fprintf(&b, "| %d | %d %v | %v |", i+1, uint16(code), code, code.Advice())
 		for _, rc := range reconnecters {
 			v := string(rc.want[i])
-			if rc.want[i] == reasonstest.Wrong {
+			if rc.want[i] == probe.Wrong {
 				v = "**" + v + "**"
 			}
 			b.WriteString(" " + v + " |")

@@ -12,6 +12,7 @@ import (
 	gorillaws "github.com/gorilla/websocket"
 
 	"github.com/wsreasons/reasons"
+	"github.com/wsreasons/reasons/probe"
 	"github.com/wsreasons/reasons/reasonstest"
 )
 
@@ -30,20 +31,20 @@ type reconnecter struct {
 	// is killed at the end of the test when it runs in a process.
 	run func(t *testing.T, url string)
 	// want is the verdict of each step of reconnectScript.
-	want []reasonstest.Verdict
+	want []probe.Verdict
 	// peer, when set, is the outside peer run needs: the test skips (or
 	// fails, under REASONS_REQUIRE_PEERS=1) without it.
 	peer *outsidePeer
 }
 
-var careful = []reasonstest.Verdict{reasonstest.OK, reasonstest.OK, reasonstest.OK, reasonstest.OK}
+var careful = []probe.Verdict{probe.OK, probe.OK, probe.OK, probe.OK}
 
 var reconnecters = []reconnecter{
 	{"Go, gorilla, the README's handler", carefulGo, careful, nil},
 	{"Python websockets", processClient(pythonWebsockets, "reconnect.py"), careful, &pythonWebsockets.peer},
 	{"Node ws", processClient(nodeWS, "reconnect.js"), careful, &nodeWS.peer},
 	// Back at once whatever the code: wrong after 1012 and after 1013.
-	{"naive: back at once", naiveGo, []reasonstest.Verdict{reasonstest.OK, reasonstest.OK, reasonstest.Wrong, reasonstest.Wrong}, nil},
+	{"naive: back at once", naiveGo, []probe.Verdict{probe.OK, probe.OK, probe.Wrong, probe.Wrong}, nil},
 }
 
 // carefulGo is the README's close handler on gorilla/websocket: it follows

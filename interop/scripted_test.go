@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/wsreasons/reasons"
-	"github.com/wsreasons/reasons/internal/probe"
+	"github.com/wsreasons/reasons/probe"
 )
 
 // A scripted peer is a WebSocket library outside Go, run as a process that

@@ -18,7 +18,7 @@ import (
 	nhooyr "nhooyr.io/websocket"
 
 	"github.com/wsreasons/reasons"
-	"github.com/wsreasons/reasons/internal/probe"
+	"github.com/wsreasons/reasons/probe"
 	"github.com/wsreasons/reasons/internal/rawserver"
 	"github.com/wsreasons/reasons/internal/wsframe"
 )

@@ -11,7 +11,8 @@ import (
 )
 
 // A server that answers every Close frame with code 1005, which RFC 6455
-// §7.4.1 forbids in a Close frame, gets a wrong verdict on every case.
+// §7.4.1 forbids in a Close frame, gets a wrong verdict on every case;
+// Autobahn's client refuses the frame, so the close is unclean.
 func ExampleRunServer() {
 	srv := httptest.NewServer(rawserver.Handler(rawserver.Answer([]byte{0x88, 0x02, 0x03, 0xed})))
 	defer srv.Close()
@@ -34,5 +35,5 @@ func ExampleRunServer() {
 	// 47 cases: 0 ok, 0 tolerated, 47 wrong
 	// 7.7.2 valid code 1001: got 1005, wrong
 	// sent code 1005, which must not be set in a Close frame (§7.4.1)
-	// Autobahn: WRONG CODE
+	// Autobahn: UNCLEAN
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +15,7 @@ import (
 	"github.com/wsreasons/reasons"
 	"github.com/wsreasons/reasons/internal/rawserver"
 	"github.com/wsreasons/reasons/internal/wsframe"
+	"github.com/wsreasons/reasons/probe"
 	"github.com/wsreasons/reasons/reasonstest"
 )
 
@@ -93,12 +96,12 @@ func TestCheckServerPasses(t *testing.T) {
 		t.Errorf("summary %+v of %d results, want 47 ok and no Autobahn failure", s, len(rep.Results))
 	}
 	for _, r := range rep.Results {
-		want := reasonstest.GradeOK
+		want := probe.GradeOK
 		switch {
 		case strings.HasPrefix(r.Autobahn, "7.13.") || r.Autobahn == "7.1.6":
-			want = reasonstest.GradeInformational
+			want = probe.GradeInformational
 		case strings.HasSuffix(r.Case, "(IANA)"): // Autobahn's client refuses 1012-1014
-			want = reasonstest.GradeUnclean
+			want = probe.GradeUnclean
 		}
 		if r.Grade != want {
 			t.Errorf("%s: graded %s, want %s", r.Case, r.Grade, want)
@@ -109,7 +112,7 @@ func TestCheckServerPasses(t *testing.T) {
 func TestCheckServerFailsOnce(t *testing.T) {
 	rec := &recorder{TB: t}
 	reasonstest.CheckServer(rec, rawserver.Start(t, false, refuses1014), reasonstest.Timeout(2*time.Second))
-	want := "reasonstest: 1014 (IANA): sent Close 03f6, got 1002: a valid code taken for a protocol error (§7.4, IANA registry)"
+	want := "1014_IANA: wrong: sent Close 03f6, got 1002 (Close body 03ea): a valid code taken for a protocol error (§7.4, IANA registry)"
 	if len(rec.errors) != 1 || rec.errors[0] != want {
 		t.Errorf("errors %q, want one: %q", rec.errors, want)
 	}
@@ -147,7 +150,7 @@ func TestStrict(t *testing.T) {
 	}
 	found := false
 	for _, e := range strict.errors {
-		found = found || strings.Contains(e, "code 999 (Autobahn 7.9.2): sent Close 03e7, got 1000: Autobahn grades it WRONG CODE")
+		found = found || strings.Contains(e, "7.9.2_code_999: Autobahn grades it WRONG CODE: sent Close 03e7, got 1000")
 	}
 	if !found {
 		t.Errorf("no strict error for 7.9.2 among %q", strict.errors)
@@ -156,7 +159,7 @@ func TestStrict(t *testing.T) {
 
 func TestRunServerErrors(t *testing.T) {
 	for _, tc := range []struct{ url, want string }{
-		{"http://127.0.0.1:1/", "ws:// or wss://"},
+		{"ftp://127.0.0.1:1/", "ws:// or wss://"},
 		{"ws:///x", "no host"},
 	} {
 		_, err := reasonstest.RunServer(context.Background(), tc.url)
@@ -165,7 +168,7 @@ func TestRunServerErrors(t *testing.T) {
 		}
 	}
 	rec := &recorder{TB: t}
-	reasonstest.CheckServer(rec, "http://127.0.0.1:1/")
+	reasonstest.CheckServer(rec, "ftp://127.0.0.1:1/")
 	if len(rec.errors) != 1 {
 		t.Errorf("CheckServer on a bad URL: %q, want one error", rec.errors)
 	}
@@ -184,5 +187,99 @@ func TestParallelBound(t *testing.T) {
 	// 1 case alone, then 46 in 3 rounds of 16: 4 × 200ms.
 	if took > 2*time.Second {
 		t.Errorf("took %v", took)
+	}
+}
+
+// TestHelperCheckServer is CheckServer in a test of its own, run by
+// TestCheckServerSubtests in a child process so that its failures can be
+// read: REASONSTEST_HELPER names the server, REASONSTEST_ALLOW the Allow ids.
+func TestHelperCheckServer(t *testing.T) {
+	server := os.Getenv("REASONSTEST_HELPER")
+	if server == "" {
+		t.Skip("run by TestCheckServerSubtests")
+	}
+	serve := map[string]func(net.Conn, *bufio.Reader){"reasons": answerAsReasons, "refuses1014": refuses1014}[server]
+	var opts []reasonstest.Option
+	if ids := os.Getenv("REASONSTEST_ALLOW"); ids != "" {
+		opts = append(opts, reasonstest.Allow(strings.Split(ids, ",")...))
+	}
+	// The http:// URL httptest gives, as a user passes it.
+	url := "http" + strings.TrimPrefix(rawserver.Start(t, false, serve), "ws")
+	reasonstest.CheckServer(t, url, append(opts, reasonstest.Timeout(2*time.Second))...)
+}
+
+// TestCheckServerSubtests runs CheckServer in a child test binary and reads
+// its verbose output: one subtest per case, named by id and case; a wrong
+// answer fails its subtest alone; Allow turns it into a log line, and fails
+// the subtest once the server no longer deviates; -skip leaves cases out.
+func TestCheckServerSubtests(t *testing.T) {
+	run := func(server, allow string, args ...string) (string, bool) {
+		cmd := exec.Command(os.Args[0], append([]string{"-test.run", "^TestHelperCheckServer$", "-test.v"}, args...)...)
+		cmd.Env = append(os.Environ(), "REASONSTEST_HELPER="+server, "REASONSTEST_ALLOW="+allow)
+		out, err := cmd.CombinedOutput()
+		return string(out), err == nil
+	}
+	tests := []struct {
+		name, server, allow string
+		args                []string
+		pass                bool
+		has, hasNot         []string
+	}{
+		{"a gorilla-like server fails 1014 alone", "refuses1014", "", nil, false,
+			[]string{"--- FAIL: TestHelperCheckServer/1014_IANA", "--- PASS: TestHelperCheckServer/7.9.4_code_1005",
+				"--- PASS: TestHelperCheckServer/1013_IANA", "wrong: sent Close 03f6, got 1002 (Close body 03ea)"},
+			[]string{"--- FAIL: TestHelperCheckServer/1013_IANA"}},
+		{"Allow(1014) keeps it", "refuses1014", "1014", nil, true,
+			[]string{"--- PASS: TestHelperCheckServer/1014_IANA", "allowed: wrong: sent Close 03f6, got 1002"}, nil},
+		{"Allow by subtest name", "refuses1014", "1014_IANA", nil, true, []string{"--- PASS: TestHelperCheckServer/1014_IANA"}, nil},
+		{"Allow fails once the server is fixed", "reasons", "1014", nil, false,
+			[]string{"--- FAIL: TestHelperCheckServer/1014_IANA", "no longer deviates", "--- PASS: TestHelperCheckServer/1013_IANA"}, nil},
+		{"Allow of no case", "reasons", "7.99.1", nil, false, []string{`Allow("7.99.1") names no case`}, nil},
+		{"-skip picks cases", "refuses1014", "", []string{"-test.skip", "TestHelperCheckServer/1014"}, true,
+			[]string{"--- PASS: TestHelperCheckServer/7.1.1_text_then_Close"}, []string{"1014_IANA"}},
+		{"-run picks cases", "refuses1014", "", []string{"-test.run", "^TestHelperCheckServer$/^7.9.4_"}, true,
+			[]string{"--- PASS: TestHelperCheckServer/7.9.4_code_1005"}, []string{"7.9.3_", "7.1.1_"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, pass := run(tc.server, tc.allow, tc.args...)
+			if pass != tc.pass {
+				t.Errorf("the child test passed: %v, want %v; its output:\n%s", pass, tc.pass, out)
+			}
+			for _, s := range tc.has {
+				if !strings.Contains(out, s) {
+					t.Errorf("output lacks %q:\n%s", s, out)
+				}
+			}
+			for _, s := range tc.hasNot {
+				if strings.Contains(out, s) {
+					t.Errorf("output has %q:\n%s", s, out)
+				}
+			}
+		})
+	}
+}
+
+// TestSubtestName: the names -run and -skip match, written by hand.
+func TestSubtestName(t *testing.T) {
+	want := map[string]string{
+		"code 1005": "7.9.4_code_1005", "1014 (IANA)": "1014_IANA", "UTF-8: overlong '/'": "UTF-8_overlong",
+		"text, then Close": "7.1.1_text_then_Close", "TCP closed after 1000": "TCP_closed_after_1000",
+		"UTF-8: surrogate U+D800": "7.5.1_UTF-8_surrogate_U_D800",
+	}
+	seen := map[string]bool{}
+	for _, c := range probe.Cases() {
+		name := reasonstest.SubtestName(probe.Result{Case: c.Name, Autobahn: c.Autobahn})
+		if seen[name] {
+			t.Errorf("two cases are named %q", name)
+		}
+		seen[name] = true
+		if w, ok := want[c.Name]; ok && name != w {
+			t.Errorf("%s: %q, want %q", c.Name, name, w)
+		}
+		delete(want, c.Name)
+	}
+	if len(want) > 0 {
+		t.Errorf("no case for %v", want)
 	}
 }

@@ -2,6 +2,7 @@ package reasonstest_test
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -11,7 +12,7 @@ import (
 	"time"
 
 	"github.com/wsreasons/reasons"
-	"github.com/wsreasons/reasons/internal/probe"
+	"github.com/wsreasons/reasons/probe"
 	"github.com/wsreasons/reasons/internal/wsframe"
 	"github.com/wsreasons/reasons/reasonstest"
 )
@@ -60,20 +61,21 @@ func TestServerJudgesClients(t *testing.T) {
 		path            string
 		reply           func([]byte) []byte
 		sent, got       string
-		verdict         reasonstest.Verdict
+		verdict         probe.Verdict
 		rule            string // words the rule holds
 		autobahn, grade string
 	}{
-		{"/close/1012?reason=deploy", echo, "Close 03 f4 64 65 70 6c 6f 79", "1012", reasonstest.OK, "", "", ""},
-		{"/close/4000", echo, "Close 0f a0", "4000", reasonstest.OK, "", "", ""},
-		{"/close/1000", func(b []byte) []byte { return wsframe.Append(nil, wsframe.OpClose, b, nil) }, "Close 03 e8", "1000, unmasked", reasonstest.Wrong, "§5.3", "", ""},
-		{"/close/1000", func([]byte) []byte { return masked([]byte{0x03, 0xed}) }, "Close 03 e8", "1005", reasonstest.Wrong, "§7.4.1", "", ""},
-		{"/close/1005", echo, "Close 03 ed", "1005", reasonstest.Wrong, "§7.4.1", "", ""},
-		{"/close/1005", func([]byte) []byte { return masked([]byte{0x03, 0xea}) }, "Close 03 ed", "1002", reasonstest.OK, "", "", ""},
-		{"/close/3000", func([]byte) []byte { return masked([]byte{0x03, 0xea}) }, "Close 0b b8", "1002", reasonstest.Wrong, "protocol error", "", ""},
-		{"/close/1000", func([]byte) []byte { return nil }, "Close 03 e8", "dropped", reasonstest.Wrong, "§5.5.1", "", ""},
-		{"/raw/7.9.2", echo, "code 999: Close 03 e7", "999", reasonstest.Tolerated, "answered 999", "7.9.2", "WRONG CODE"},
-		{"/raw/7.1.1", echo, "text, then Close: Close 03 e8", "1000", reasonstest.OK, "", "7.1.1", "FAILED"}, // no echo of the text
+		{"/close/1012?reason=deploy", echo, "Close 03 f4 64 65 70 6c 6f 79", "1012", probe.OK, "", "", ""},
+		{"/close/4000", echo, "Close 0f a0", "4000", probe.OK, "", "", ""},
+		{"/close/1000", func(b []byte) []byte { return wsframe.Append(nil, wsframe.OpClose, b, nil) }, "Close 03 e8", "1000, unmasked", probe.Wrong, "§5.3", "", ""},
+		{"/close/1000", func([]byte) []byte { return masked([]byte{0x03, 0xed}) }, "Close 03 e8", "1005", probe.Wrong, "§7.4.1", "", ""},
+		{"/close/1005", echo, "Close 03 ed", "1005", probe.Wrong, "§7.4.1", "", ""},
+		{"/close/1005", func([]byte) []byte { return masked([]byte{0x03, 0xea}) }, "Close 03 ed", "1002", probe.OK, "", "", ""},
+		{"/close/3000", func([]byte) []byte { return masked([]byte{0x03, 0xea}) }, "Close 0b b8", "1002", probe.Wrong, "protocol error", "", ""},
+		{"/close/1000", func([]byte) []byte { return nil }, "Close 03 e8", "dropped", probe.Wrong, "§5.5.1", "", ""},
+		{"/raw/7.9.2", echo, "code 999: Close 03 e7", "999", probe.Wrong, "0-999 are not used as close codes (§7.4.2)", "7.9.2", "WRONG CODE"},
+		{"/raw/7.9.2", func([]byte) []byte { return masked([]byte{0x03, 0xea}) }, "code 999: Close 03 e7", "1002", probe.OK, "", "7.9.2", "OK"},
+		{"/raw/7.1.1", echo, "text, then Close: Close 03 e8", "1000", probe.OK, "", "7.1.1", "FAILED"}, // no echo of the text
 	}
 	for i, tc := range tests {
 		client(t, srv, tc.path, tc.reply)
@@ -135,7 +137,7 @@ func TestServerSilentAndDrop(t *testing.T) {
 	c.WriteClose([]byte{0x03, 0xe8})
 	time.Sleep(50 * time.Millisecond)
 	c.Close() // gives up waiting and closes TCP
-	if e := lastEvent(t, srv, 1); !strings.HasPrefix(e.Got, "Close 1000, then TCP closed after") || e.Verdict != reasonstest.OK {
+	if e := lastEvent(t, srv, 1); !strings.HasPrefix(e.Got, "Close 1000, then TCP closed after") || e.Verdict != probe.OK {
 		t.Errorf("silent: %+v", e)
 	}
 	c, err = probe.Dial(context.Background(), srv.URL+"/drop", probe.DialOptions{Timeout: 2 * time.Second})
@@ -166,8 +168,8 @@ func TestScriptNaiveClient(t *testing.T) {
 	if len(rows) != 11 {
 		t.Fatalf("%d steps, want 11", len(rows))
 	}
-	want := []reasonstest.Verdict{reasonstest.Wrong, reasonstest.Wrong, reasonstest.OK, reasonstest.OK, reasonstest.Wrong,
-		reasonstest.Tolerated, reasonstest.Tolerated, reasonstest.Tolerated, reasonstest.Wrong, reasonstest.Wrong, reasonstest.OK}
+	want := []probe.Verdict{probe.Wrong, probe.Wrong, probe.OK, probe.OK, probe.Wrong,
+		probe.Tolerated, probe.Tolerated, probe.Tolerated, probe.Wrong, probe.Wrong, probe.OK}
 	for i, r := range rows {
 		if r.Verdict != want[i] {
 			t.Errorf("step %d (%d, %s, back %v after %v): %s (%s), want %s", r.Step, r.Code, r.Advice, r.Back, r.BackAfter, r.Verdict, r.Rule, want[i])
@@ -193,5 +195,51 @@ func TestScriptBackAfterIgnoresWait(t *testing.T) {
 	rows := srv.Reconnects()
 	if len(rows) != 2 || !rows[0].Back || rows[0].BackAfter >= 250*time.Millisecond {
 		t.Errorf("rows %+v: the client came straight back, want back after well under the 300ms wait", rows)
+	}
+}
+
+// TestServerEcho: /echo judges the client's own Close frame by the rules on
+// sending one, and answers it as package reasons does: a code that may not
+// be sent gets 1002 with no reason, never its echo.
+func TestServerEcho(t *testing.T) {
+	srv := reasonstest.NewServer(reasonstest.ClientTimeout(time.Second))
+	defer srv.Close()
+	tests := []struct {
+		name    string
+		frame   []byte // what the client sends
+		back    string // the frame the server answers with, in hex
+		verdict probe.Verdict
+		rule    string // words the rule holds
+	}{
+		{"1004", masked([]byte{0x03, 0xec}), "880203ea", probe.Wrong, "1004 §7.4.1 §5.5.1"},
+		{"5000", masked([]byte{0x13, 0x88}), "880203ea", probe.Wrong, "5000 §7.4.2 §5.5.1"},
+		{"1005", masked([]byte{0x03, 0xed}), "880203ea", probe.Wrong, "1005 §7.4.1"},
+		{"1000 with a reason", masked([]byte{0x03, 0xe8, 'b', 'y', 'e'}), "880203e8", probe.OK, ""},
+		{"4000", masked([]byte{0x0f, 0xa0}), "88020fa0", probe.OK, ""},
+		{"empty", masked(nil), "8800", probe.OK, ""},
+		{"unmasked 1000", wsframe.Append(nil, wsframe.OpClose, []byte{0x03, 0xe8}, nil), "880203e8", probe.Wrong, "masked §5.3"},
+	}
+	for i, tc := range tests {
+		c, err := probe.Dial(context.Background(), srv.URL+"/echo", probe.DialOptions{Timeout: 2 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Write(tc.frame)
+		r := c.ReadReply()
+		c.Close()
+		if r.Dropped || r.TimedOut || r.Masked || r.RSV != 0 || r.FINClear || r.Frames != 0 {
+			t.Errorf("%s: the server answered %+v, want one plain Close frame", tc.name, r)
+		} else if got := hex.EncodeToString(wsframe.Append(nil, wsframe.OpClose, r.Body, nil)); got != tc.back {
+			t.Errorf("%s: the server answered %s, want %s", tc.name, got, tc.back)
+		}
+		e := lastEvent(t, srv, i+1)
+		if e.Verdict != tc.verdict {
+			t.Errorf("%s: event %s (%s), want %s", tc.name, e.Verdict, e.Rule, tc.verdict)
+		}
+		for _, w := range strings.Fields(tc.rule) {
+			if !strings.Contains(e.Rule, w) {
+				t.Errorf("%s: rule %q does not say %q", tc.name, e.Rule, w)
+			}
+		}
 	}
 }

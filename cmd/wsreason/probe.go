@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -17,8 +16,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/wsreasons/reasons/internal/probe"
-	"github.com/wsreasons/reasons/reasonstest"
+	"github.com/wsreasons/reasons/probe"
 )
 
 const probeUsage = `wsreason probe checks how a live WebSocket server answers Close frames.
@@ -95,23 +93,18 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "wsreason probe: %v\n", err)
 		return exitUsage
 	}
-	ro := []reasonstest.Option{reasonstest.Timeout(opts.timeout), reasonstest.Parallel(opts.parallel)}
-	if opts.insecure {
-		ro = append(ro, reasonstest.Insecure())
-	}
-	for name, values := range opts.header {
-		for _, v := range values {
-			ro = append(ro, reasonstest.Header(name, v))
-		}
+	ro := probe.Options{
+		DialOptions: probe.DialOptions{Header: opts.header, Insecure: opts.insecure, Timeout: opts.timeout},
+		Parallel:    opts.parallel,
 	}
 	var text *textTable
 	if !opts.json {
 		text = newTextTable(stdout)
 		fmt.Fprintf(stdout, "Probing %s, one connection per case, %d at a time (timeout %v per case).\n\n",
 			opts.url, opts.parallel, opts.timeout)
-		ro = append(ro, reasonstest.OnResult(text.add))
+		ro.OnResult = text.add
 	}
-	rep, runErr := reasonstest.RunServer(context.Background(), opts.url, ro...)
+	rep, runErr := probe.Run(context.Background(), opts.url, ro)
 	if opts.json {
 		err = writeProbeJSON(stdout, opts, rep, runErr)
 	} else if runErr == nil || len(rep.Results) > 0 {
@@ -141,7 +134,7 @@ func parseProbeArgs(args []string) (probeOptions, error) {
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	fs.BoolVar(&opts.json, "json", false, "")
-	durationVar(fs, &opts.timeout, "timeout", reasonstest.DefaultTimeout)
+	durationVar(fs, &opts.timeout, "timeout", probe.DefaultTimeout)
 	fs.IntVar(&opts.parallel, "parallel", probe.DefaultParallel, "")
 	fs.BoolVar(&opts.strict, "strict", false, "")
 	fs.BoolVar(&opts.insecure, "insecure", false, "")
@@ -223,7 +216,7 @@ func isTokenChar(r rune) bool {
 
 // gotText writes a reply with the reason text it carried, if any, in at
 // most max columns.
-func gotText(r reasonstest.Result, max int) string {
+func gotText(r probe.Result, max int) string {
 	s := r.Got
 	if t := r.GotText; t != "" {
 		s += fmt.Sprintf(" %q", t)
@@ -253,12 +246,12 @@ type textTable struct {
 	w       io.Writer
 	mu      sync.Mutex
 	notes   []string
-	pending map[int]reasonstest.Result
+	pending map[int]probe.Result
 	next    int // the index of the next row to print
 }
 
 func newTextTable(w io.Writer) *textTable {
-	return &textTable{w: w, pending: map[int]reasonstest.Result{}}
+	return &textTable{w: w, pending: map[int]probe.Result{}}
 }
 
 const textRow = "%-9s  %-6s  %-*s  %-*s  %-5s  %-13s  %s"
@@ -272,7 +265,7 @@ func (t *textTable) header() {
 }
 
 // add takes a completed result and prints every row that is now next.
-func (t *textTable) add(r reasonstest.Result) {
+func (t *textTable) add(r probe.Result) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.next == 0 && len(t.pending) == 0 {
@@ -290,7 +283,7 @@ func (t *textTable) add(r reasonstest.Result) {
 	}
 }
 
-func (t *textTable) print(r reasonstest.Result) {
+func (t *textTable) print(r probe.Result) {
 	id := r.Autobahn
 	if id == "" {
 		id = "-"
@@ -312,7 +305,7 @@ func (t *textTable) print(r reasonstest.Result) {
 
 // finish prints the rows still held back (when a case failed, those after
 // it), the notes and the summary.
-func (t *textTable) finish(rep reasonstest.Report) error {
+func (t *textTable) finish(rep probe.Report) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, i := range slices.Sorted(maps.Keys(t.pending)) {
@@ -330,49 +323,20 @@ func (t *textTable) finish(rep reasonstest.Report) error {
 	return err
 }
 
-// probeCase is one case in the JSON document.
-type probeCase struct {
-	Case            string `json:"case"`
-	Autobahn        string `json:"autobahn"`      // the Autobahn TestSuite id, "" beyond it
-	AutobahnLike    string `json:"autobahn_like"` // for a row beyond Autobahn, the case graded like it
-	Sent            string `json:"sent"`          // the Close body, in hex
-	Requires        string `json:"requires"`
-	Want            string `json:"want"` // the answer judged ok
-	AutobahnAccepts string `json:"autobahn_accepts"`
-	Got             string `json:"got"`
-	GotText         string `json:"got_text,omitempty"`
-	Verdict         string `json:"verdict"`
-	Rule            string `json:"rule,omitempty"`
-	AutobahnGrade   string `json:"autobahn_grade"`
-	AutobahnNote    string `json:"autobahn_note,omitempty"` // why a failing grade fails
-}
-
-func writeProbeJSON(w io.Writer, opts probeOptions, rep reasonstest.Report, runErr error) error {
+func writeProbeJSON(w io.Writer, opts probeOptions, rep probe.Report, runErr error) error {
 	doc := struct {
-		URL     string      `json:"url"`
-		Timeout string      `json:"timeout"`
-		Error   string      `json:"error,omitempty"` // why the run stopped: a failed handshake
-		Cases   []probeCase `json:"cases"`
-		Summary struct {
-			OK            int `json:"ok"`
-			Tolerated     int `json:"tolerated"`
-			Wrong         int `json:"wrong"`
-			AutobahnFails int `json:"autobahn_fails"`
-		} `json:"summary"`
-	}{URL: opts.url, Timeout: opts.timeout.String(), Cases: []probeCase{}}
+		URL     string         `json:"url"`
+		Timeout string         `json:"timeout"`
+		Error   string         `json:"error,omitempty"` // why the run stopped: a failed handshake
+		Cases   []probe.Result `json:"cases"`
+		Summary probe.Summary  `json:"summary"`
+	}{URL: opts.url, Timeout: opts.timeout.String(), Cases: rep.Results, Summary: rep.Summary()}
+	if doc.Cases == nil {
+		doc.Cases = []probe.Result{}
+	}
 	if runErr != nil {
 		doc.Error = runErr.Error()
 	}
-	for _, r := range rep.Results {
-		doc.Cases = append(doc.Cases, probeCase{
-			Case: r.Case, Autobahn: r.Autobahn, AutobahnLike: r.AutobahnLike,
-			Sent: hex.EncodeToString(r.Sent), Requires: r.Requires, Want: r.Want,
-			AutobahnAccepts: r.AutobahnAccepts, Got: r.Got, GotText: r.GotText,
-			Verdict: string(r.Verdict), Rule: r.Rule, AutobahnGrade: string(r.Grade), AutobahnNote: r.GradeNote,
-		})
-	}
-	s := rep.Summary()
-	doc.Summary.OK, doc.Summary.Tolerated, doc.Summary.Wrong, doc.Summary.AutobahnFails = s.OK, s.Tolerated, s.Wrong, s.AutobahnFails
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)

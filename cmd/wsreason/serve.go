@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/wsreasons/reasons"
-	"github.com/wsreasons/reasons/reasonstest"
+	"github.com/wsreasons/reasons/probe"
 )
 
 const serveUsage = `wsreason serve runs a WebSocket server that tests how clients close.
@@ -87,7 +87,7 @@ func parseServeArgs(args []string) (serveOptions, error) {
 	fs.StringVar(&opts.addr, "addr", "127.0.0.1:8080", "")
 	fs.BoolVar(&opts.json, "json", false, "")
 	durationVar(fs, &opts.dur, "for", 0)
-	durationVar(fs, &opts.timeout, "timeout", reasonstest.DefaultTimeout)
+	durationVar(fs, &opts.timeout, "timeout", probe.DefaultTimeout)
 	fs.Func("script", "", func(s string) error {
 		for _, f := range strings.Split(s, ",") {
 			n, err := strconv.Atoi(strings.TrimSpace(f))
@@ -152,11 +152,11 @@ func serve(ctx context.Context, opts serveOptions, stdout, stderr io.Writer) int
 		wrong bool
 		enc   = json.NewEncoder(stdout)
 	)
-	h := reasonstest.NewHandler(reasonstest.Script(opts.script...), reasonstest.ClientTimeout(opts.timeout),
-		reasonstest.OnEvent(func(e reasonstest.Event) {
+	h := probe.NewHandler(probe.Script(opts.script...), probe.ClientTimeout(opts.timeout),
+		probe.OnEvent(func(e probe.ConnEvent) {
 			mu.Lock()
 			defer mu.Unlock()
-			wrong = wrong || e.Verdict == reasonstest.Wrong
+			wrong = wrong || e.Verdict == probe.Wrong
 			if opts.json {
 				enc.Encode(e)
 				return
@@ -181,7 +181,7 @@ func serve(ctx context.Context, opts serveOptions, stdout, stderr io.Writer) int
 	defer mu.Unlock()
 	rows := h.Reconnects()
 	for _, r := range rows {
-		wrong = wrong || r.Verdict == reasonstest.Wrong
+		wrong = wrong || r.Verdict == probe.Wrong
 	}
 	if opts.json {
 		for _, r := range rows {
@@ -197,7 +197,7 @@ func serve(ctx context.Context, opts serveOptions, stdout, stderr io.Writer) int
 }
 
 // eventLine is one event as a line of text.
-func eventLine(e reasonstest.Event) string {
+func eventLine(e probe.ConnEvent) string {
 	s := fmt.Sprintf("%s  %s", e.Time.Format("15:04:05.000"), e.Path)
 	if e.Note != "" {
 		s += " (" + e.Note + ")"
@@ -218,7 +218,7 @@ func eventLine(e reasonstest.Event) string {
 	return s
 }
 
-func writeReconnects(w io.Writer, rows []reasonstest.Reconnect) {
+func writeReconnects(w io.Writer, rows []probe.Reconnect) {
 	fmt.Fprintf(w, "\nReconnect report: %d steps.\n", len(rows))
 	fmt.Fprintf(w, "%-4s  %-5s  %-15s  %-10s  %-9s  %s\n", "STEP", "CODE", "ADVICE", "BACK AFTER", "VERDICT", "RULE")
 	for _, r := range rows {

@@ -1,14 +1,11 @@
-// Package rawserver completes the server's side of the opening handshake by
-// hand over net/http ([Upgrade]), for reasonstest's server and for tests that
-// must send bytes no library would, and runs such servers for tests. Among
+// Package rawserver runs servers for tests that must send bytes no library
+// would, each upgraded by hand ([wsframe.Upgrade]). Among
 // them are ones whose Close frame breaks one rule each, for testing the
 // tools that judge them.
 package rawserver
 
 import (
 	"bufio"
-	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -45,7 +42,7 @@ func URL(srv *httptest.Server) string {
 // Handler upgrades every request by hand and hands the connection to serve.
 func Handler(serve func(conn net.Conn, br *bufio.Reader)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		conn, br, err := Upgrade(w, r)
+		conn, br, err := wsframe.Upgrade(w, r)
 		if err != nil {
 			return
 		}
@@ -53,26 +50,6 @@ func Handler(serve func(conn net.Conn, br *bufio.Reader)) http.Handler {
 		conn.SetDeadline(time.Now().Add(Lifetime))
 		serve(conn, br)
 	})
-}
-
-// Upgrade completes the server's side of the opening handshake (RFC 6455
-// §4.2.2) by hand, so that every byte after it is the caller's to choose.
-// A request that is no WebSocket handshake gets a 400 that says why. br
-// reads what the client sent, including bytes already buffered.
-func Upgrade(w http.ResponseWriter, r *http.Request) (conn net.Conn, br *bufio.Reader, err error) {
-	key := r.Header.Get("Sec-WebSocket-Key")
-	if r.Method != http.MethodGet || key == "" || r.Header.Get("Sec-WebSocket-Version") != "13" {
-		const why = "a WebSocket handshake needs GET, Sec-WebSocket-Key and Sec-WebSocket-Version: 13 (RFC 6455 §4.2.1)"
-		http.Error(w, why, http.StatusBadRequest)
-		return nil, nil, errors.New(why)
-	}
-	conn, brw, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		return nil, nil, err
-	}
-	fmt.Fprintf(conn, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
-		wsframe.AcceptKey(key))
-	return conn, brw.Reader, nil
 }
 
 // AwaitClose reads frames until a Close frame and returns its payload, or

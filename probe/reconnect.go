@@ -1,4 +1,4 @@
-package reasonstest
+package probe
 
 import (
 	"encoding/binary"
@@ -8,13 +8,12 @@ import (
 	"time"
 
 	"github.com/wsreasons/reasons"
-	"github.com/wsreasons/reasons/internal/probe"
 )
 
 // scriptStep answers a new connection on / with the script's next step.
 // The connection arrived at arrived; the server closes it now, after any
 // after= wait.
-func (h *Handler) scriptStep(c *probe.Conn, e *Event, arrived time.Time) {
+func (h *Handler) scriptStep(c *Conn, e *ConnEvent, arrived time.Time) {
 	h.mu.Lock()
 	i := len(h.steps)
 	code := h.script[min(i, len(h.script)-1)]
@@ -26,9 +25,9 @@ func (h *Handler) scriptStep(c *probe.Conn, e *Event, arrived time.Time) {
 		e.Sent, e.Got = "TCP cut, no Close frame (1006)", "n/a"
 		c.Close()
 	case reasons.NoStatus:
-		h.closeWith(c, e, probe.CaseFor("step "+strconv.Itoa(i+1), []byte{}))
+		h.closeWith(c, e, CaseFor("step "+strconv.Itoa(i+1), []byte{}))
 	default:
-		h.closeWith(c, e, probe.CaseFor("step "+strconv.Itoa(i+1), binary.BigEndian.AppendUint16(nil, uint16(code))))
+		h.closeWith(c, e, CaseFor("step "+strconv.Itoa(i+1), binary.BigEndian.AppendUint16(nil, uint16(code))))
 	}
 }
 
@@ -37,7 +36,7 @@ func (h *Handler) scriptStep(c *probe.Conn, e *Event, arrived time.Time) {
 type Reconnect struct {
 	Step   int            `json:"step"` // from 1
 	Code   reasons.Reason `json:"code"`
-	Advice string         `json:"advice"`
+	Advice reasons.Advice `json:"advice"`
 	// BackAfter is how long after the server closed the client's next
 	// connection arrived; 0 when it has not come back. JSON writes it as
 	// text, such as "1.2s".
@@ -81,7 +80,7 @@ func (h *Handler) Reconnects() []Reconnect {
 	var rows []Reconnect
 	for i, s := range steps {
 		advice := s.code.Advice()
-		row := Reconnect{Step: i + 1, Code: s.code, Advice: advice.String()}
+		row := Reconnect{Step: i + 1, Code: s.code, Advice: advice}
 		if i+1 < len(steps) {
 			row.Back, row.BackAfter = true, steps[i+1].arrived.Sub(s.closed)
 		}

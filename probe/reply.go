@@ -40,9 +40,21 @@ type Reply struct {
 
 	// KeptOpen says that the server kept the TCP connection open after its
 	// Close frame: for the case that asks (AfterClose), until the timeout;
-	// for the others, for more than a second, when Autobahn's client gives
-	// up waiting and calls the close unclean.
+	// for the others, past KillAfter, when Autobahn's client fails the
+	// connection and calls the close unclean.
 	KeptOpen bool
+
+	// EndedFirst says the endpoint ended the connection, with a Close
+	// frame or without, before the probe sent its own Close (7.1.1, which
+	// waits for an echo first): Autobahn expects to start the close itself.
+	EndedFirst bool
+	// AfterKill says the Close frame came after KillAfter, when Autobahn's
+	// client had already failed the connection: the close is unclean.
+	AfterKill bool
+	// LateClose says the events the probe waited for before its Close
+	// (7.1.1's echo) had not come by KillAfter, when Autobahn's client
+	// fails the connection; the probe sent its Close then anyway.
+	LateClose bool
 }
 
 // MaxEvents bounds the events a Reply keeps.

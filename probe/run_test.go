@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"runtime"
 	"strings"
 	"testing"
@@ -43,10 +44,11 @@ func echoServer(conn net.Conn, br *bufio.Reader) {
 func TestRunEchoServer(t *testing.T) {
 	for _, tls := range []bool{false, true} {
 		url := wsServer(t, tls, echoServer)
-		results, err := Run(context.Background(), url, Options{DialOptions: DialOptions{Timeout: testTimeout, Insecure: tls}})
+		rep, err := Run(context.Background(), url, Options{DialOptions: DialOptions{Timeout: testTimeout, Insecure: tls}})
 		if err != nil {
 			t.Fatal(err)
 		}
+		results := rep.Results
 		if len(results) != len(Cases()) {
 			t.Fatalf("%d results for %d cases", len(results), len(Cases()))
 		}
@@ -55,20 +57,20 @@ func TestRunEchoServer(t *testing.T) {
 			"1000 alone":            "text(11) then 1000 ok FAILED",
 			"1014 (IANA)":           "text(11) then 1014 ok FAILED",
 			"1-byte body":           "text(11) then 1-byte body 0x3 wrong FAILED",
-			"code 1004":             "text(11) then 1004 tolerated WRONG CODE",
+			"code 1004":             "text(11) then 1004 wrong WRONG CODE",
 			"code 1005":             "text(11) then 1005 wrong WRONG CODE",
 			"UTF-8: byte 0xff":      "text(11) then 1000 wrong WRONG CODE",
 			"TCP closed after 1000": "text(11) then 1000 ok FAILED",
-			"code 5000":             "text(11) then 5000 tolerated INFORMATIONAL",
+			"code 5000":             "text(11) then 5000 wrong INFORMATIONAL",
 		}
 		seen := 0
 		for _, r := range results {
-			w, ok := want[r.Case.Name]
+			w, ok := want[r.Case]
 			if ok {
 				seen++
 			}
 			if ok && fmt.Sprintf("%s %s %s", r.Got, r.Verdict, r.Grade) != w {
-				t.Errorf("tls %v, %s: got %s %s %s, want %s", tls, r.Case.Name, r.Got, r.Verdict, r.Grade, w)
+				t.Errorf("tls %v, %s: got %s %s %s, want %s", tls, r.Case, r.Got, r.Verdict, r.Grade, w)
 			}
 		}
 		if seen != len(want) {
@@ -81,9 +83,10 @@ func TestRunEchoServer(t *testing.T) {
 			}
 		}
 		// Wrong: the six bad UTF-8 cases and the 1-byte body, echoed, and
-		// the codes 1005, 1006 and 1015, echoed.
-		if wrong != 10 {
-			t.Errorf("%d wrong, want 10 of %d", wrong, len(results))
+		// the twelve codes that may not be sent, echoed: 0, 999, 1004-1006,
+		// 1015, 1016, 1100, 2000, 2999, 5000 and 65535.
+		if wrong != 19 {
+			t.Errorf("%d wrong, want 19 of %d", wrong, len(results))
 		}
 	}
 }
@@ -94,13 +97,13 @@ func TestRunBadReplies(t *testing.T) {
 	for _, bad := range rawserver.BadReplies {
 		t.Run(bad.Name, func(t *testing.T) {
 			url := wsServer(t, false, rawserver.Answer(bad.Frame))
-			results, err := Run(context.Background(), url, Options{DialOptions: DialOptions{Timeout: testTimeout}, Parallel: 8})
+			rep, err := Run(context.Background(), url, Options{DialOptions: DialOptions{Timeout: testTimeout}, Parallel: 8})
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, r := range results {
+			for _, r := range rep.Results {
 				if r.Verdict != Wrong || !strings.Contains(r.Rule, "§5") && !strings.Contains(r.Rule, "§7.4.1") {
-					t.Errorf("%s: %s judged %s (%s), want wrong with its rule", r.Case.Name, r.Got, r.Verdict, r.Rule)
+					t.Errorf("%s: %s judged %s (%s), want wrong with its rule", r.Case, r.Got, r.Verdict, r.Rule)
 				}
 			}
 		})
@@ -286,7 +289,10 @@ func TestDialErrors(t *testing.T) {
 		{"silent", "ws://" + silent.Addr().String(), []string{"timeout"}},
 		{"refused", refused, []string{"connection refused"}},
 		{"self-signed TLS", "wss" + strings.TrimPrefix(selfSigned.URL, "https"), []string{"certificate", "add -insecure"}},
-		{"http scheme", "http://127.0.0.1:1/", []string{"ws:// or wss://"}},
+		{"ftp scheme", "ftp://127.0.0.1:1/", []string{"ws:// or wss://", "http://"}},
+		// httptest's http:// URL is taken as ws://: the dial gets as far
+		// as the port.
+		{"http scheme", "http" + strings.TrimPrefix(refused, "ws"), []string{"connection refused"}},
 	}
 	for _, tc := range tests {
 		start := time.Now()
@@ -346,4 +352,87 @@ func TestDialUpgradeAnyCase(t *testing.T) {
 		t.Fatalf("Upgrade: WebSocket refused: %v", err)
 	}
 	c.Close()
+}
+
+// TestAutobahnSequence plays 7.1.1 against servers that each check what
+// came and when: Autobahn's case file sends the text alone, and its
+// finishWhenDone sends Close 1000 only once the echo is back, all within
+// killAfter(1).
+func TestAutobahnSequence(t *testing.T) {
+	var c711 Case
+	for _, c := range Cases() {
+		if c.Autobahn == "7.1.1" {
+			c711 = c
+		}
+	}
+	// nothingMore reports whether the client sent nothing more within d.
+	nothingMore := func(conn net.Conn, br *bufio.Reader, d time.Duration) bool {
+		conn.SetReadDeadline(time.Now().Add(d))
+		_, err := br.Peek(1)
+		conn.SetReadDeadline(time.Time{})
+		return errors.Is(err, os.ErrDeadlineExceeded)
+	}
+	early := make(chan bool, 1)
+	tests := []struct {
+		name    string
+		serve   func(net.Conn, *bufio.Reader)
+		got     string
+		verdict Verdict
+		grade   Grade
+	}{
+		{"echoes, then answers the Close", func(conn net.Conn, br *bufio.Reader) {
+			h, p, err := wsframe.Read(br, 1<<10)
+			if err != nil || h.Opcode != wsframe.OpText {
+				return
+			}
+			early <- !nothingMore(conn, br, 200*time.Millisecond) // the Close must wait for the echo
+			conn.Write(wsframe.Append(nil, wsframe.OpText, p, nil))
+			if b := rawserver.AwaitClose(br); b != nil {
+				conn.Write(wsframe.Append(nil, wsframe.OpClose, b[:2], nil))
+			}
+		}, "text(12) then 1000", OK, GradeOK},
+		{"never echoes", func(conn net.Conn, br *bufio.Reader) {
+			if b := rawserver.AwaitClose(br); b != nil {
+				conn.Write(wsframe.Append(nil, wsframe.OpClose, b[:2], nil))
+			}
+		}, "1000", OK, GradeFailed},
+		{"answers the text with a Close", func(conn net.Conn, br *bufio.Reader) {
+			wsframe.Read(br, 1<<10)
+			conn.Write(wsframe.Append(nil, wsframe.OpClose, []byte{0x03, 0xe8}, nil))
+			nothingMore(conn, br, 300*time.Millisecond)
+		}, "1000", Tolerated, GradeFailed},
+		{"echoes after the kill bound", func(conn net.Conn, br *bufio.Reader) {
+			_, p, _ := wsframe.Read(br, 1<<10)
+			time.Sleep(KillAfter + 100*time.Millisecond)
+			conn.Write(wsframe.Append(nil, wsframe.OpText, p, nil))
+			if b := rawserver.AwaitClose(br); b != nil {
+				conn.Write(wsframe.Append(nil, wsframe.OpClose, b[:2], nil))
+			}
+		}, "text(12) then 1000", OK, GradeFailed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			url := wsServer(t, false, tc.serve)
+			start := time.Now()
+			got, err := RunCase(context.Background(), url, c711, DialOptions{Timeout: testTimeout})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := Judge(c711, got)
+			if r.Got != tc.got || r.Verdict != tc.verdict || r.Grade != tc.grade {
+				t.Errorf("got %s, %s, %s (%s; %s); want %s, %s, %s", r.Got, r.Verdict, r.Grade, r.Rule, r.GradeNote, tc.got, tc.verdict, tc.grade)
+			}
+			if d := time.Since(start); tc.grade == GradeOK && d > KillAfter {
+				t.Errorf("took %v: the case ends when its close does, not at the kill bound", d)
+			}
+		})
+	}
+	select {
+	case e := <-early:
+		if e {
+			t.Error("the Close frame came before the echo was sent")
+		}
+	default:
+		t.Error("the echoing server saw no text")
+	}
 }

@@ -44,6 +44,10 @@ type Case struct {
 	// Before and After are frames sent right before and right after the
 	// Close frame, as Autobahn's 7.1.x cases send them.
 	Before, After []Frame
+	// CloseOnEcho holds the Close frame and the frames after it back until
+	// the endpoint has sent the events of Expect.OK, as Autobahn's
+	// finishWhenDone does in 7.1.1; see [Conn.Send].
+	CloseOnEcho bool
 	// AfterClose asks whether the server, once it has answered, closes
 	// the TCP connection, as RFC 6455 §7.1.1 asks it to.
 	AfterClose bool
@@ -96,8 +100,13 @@ var undefined = Expectation{Informational: true}
 // Autobahn TestSuite's close cases (§7 of its suite) by id, then the rows
 // that go beyond it. Most of the Close frames are malformed.
 func Cases() []Case {
+	// Each row sends what its Autobahn case file (case7_*.py) sends, in the
+	// same order: onOpen's frames (Before, the Close frame, After) at once,
+	// except 7.1.1, whose onOpen sends the text alone; case.py's
+	// finishWhenDone sends Close 1000 once the echo is back. Every case is
+	// bounded by killAfter(1) (KillAfter).
 	cases := []Case{
-		{Name: "text, then Close", Autobahn: "7.1.1", Payload: body(1000, ""),
+		{Name: "text, then Close", Autobahn: "7.1.1", Payload: body(1000, ""), CloseOnEcho: true,
 			Before: []Frame{text(hello)}, Expect: Expectation{OK: []Event{textEvent(hello)}, Codes: normalClose.Codes, RequireClean: true}},
 		{Name: "two Close frames", Autobahn: "7.1.2", Payload: body(1000, ""),
 			After: []Frame{{Op: wsframe.OpClose}}, Expect: normalClose},

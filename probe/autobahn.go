@@ -55,22 +55,27 @@ type Expectation struct {
 
 // Grade is the grade Autobahn TestSuite's grader (autobahntestsuite/case/
 // case.py and the case's own file) gives got as the answer to c. Autobahn
-// grades the events and the close apart: the events are OK when they are
+// grades the events and the close apart. The events are OK when they are
 // exactly c.Expect.OK, NON-STRICT when they are exactly c.Expect.NonStrict,
-// else FAILED; the close is UNCLEAN when a clean close is required and it
-// was not clean, WRONG CODE when the server's code is not among
-// c.Expect.Codes, else OK. Every §7 case turns a WRONG CODE into a FAILED
-// case; Grade names that cause instead. The grade is WRONG CODE when the
-// close is, else FAILED when the events are, else UNCLEAN when the close is,
-// else the events' grade.
+// else FAILED; events that came after KillAfter (Reply.LateClose) do not
+// count. The close is checked in case.py's order, the first that applies
+// deciding: FAILED when the wrong endpoint started the close
+// (Reply.EndedFirst), UNCLEAN when a clean close is required and it was not
+// clean, WRONG CODE when the server's code is not among c.Expect.Codes,
+// else OK. (case.py's last check, FAILED BY CLIENT for a server that left
+// TCP for Autobahn's client to close, is a note Autobahn does not count as
+// a failure; it is not a grade here.) Then the case file's own override:
+// every §7 case turns a WRONG CODE close into a FAILED case; Grade names
+// that cause instead. So the grade is WRONG CODE when the close is, else
+// FAILED when the events are, else the close's FAILED or UNCLEAN, else the
+// events' grade.
 //
-// The close is seen as the autobahn library under the TestSuite sees it.
-// A frame it refuses fails the connection, which makes the close unclean:
-// any frame rule, a 1-byte body, more than 125 bytes, a reason that is not
-// UTF-8, or a code outside 1000-1003, 1007-1011 and 3000-4999. It records
-// the code of a Close frame before it checks it, so a refused code is still
-// compared with c.Expect.Codes; a frame refused for its header or length
-// leaves no code.
+// The close is seen as the client of autobahn 0.10.9, the version the
+// TestSuite pins, sees it. A frame it refuses fails the connection, which
+// makes the close unclean: any frame rule, a 1-byte body, more than 125
+// bytes, a reason that is not UTF-8, or a code outside 1000-1003, 1007-1011
+// and 3000-4999. A refused frame leaves the close unclean before its code
+// is compared, so UNCLEAN comes first where both apply.
 func (c Case) Grade(got Reply) Grade {
 	g, _ := c.GradeWhy(got)
 	return g
@@ -85,23 +90,41 @@ func (c Case) GradeWhy(got Reply) (Grade, string) {
 	}
 	events := GradeFailed
 	switch {
+	case got.LateClose:
 	case slices.Equal(got.Events, e.OK):
 		events = GradeOK
 	case e.NonStrict != nil && slices.Equal(got.Events, e.NonStrict):
 		events = GradeNonStrict
 	}
-	code, hasCode, clean := autobahnClose(got)
+	close, closeWhy := c.closeGrade(got)
 	switch {
-	case hasCode && !slices.Contains(e.Codes, code):
-		return GradeWrongCode, fmt.Sprintf("Autobahn takes %s, not %d", codeList(e.Codes), code)
+	case close == GradeWrongCode:
+		return GradeWrongCode, closeWhy
+	case events == GradeFailed && got.LateClose:
+		return GradeFailed, fmt.Sprintf("Autobahn expects the echo %s within %v, then closes; it fails the connection there", eventList(e.OK), KillAfter)
 	case events == GradeFailed && len(e.OK) > 0:
 		return GradeFailed, fmt.Sprintf("Autobahn expects the echo %s before the Close", eventList(e.OK))
 	case events == GradeFailed:
 		return GradeFailed, fmt.Sprintf("Autobahn expects no message before the Close, got %s", eventList(got.Events))
-	case e.RequireClean && !clean:
-		return GradeUnclean, "Autobahn requires a clean close: " + uncleanWhy(got)
+	case close != GradeOK:
+		return close, closeWhy
 	}
 	return events, ""
+}
+
+// closeGrade is case.py's grade of the close alone, its checks in its
+// order, with why for a grade that fails.
+func (c Case) closeGrade(got Reply) (Grade, string) {
+	code, hasCode, clean := autobahnClose(got)
+	switch {
+	case got.EndedFirst:
+		return GradeFailed, "Autobahn starts the close itself; the server ended the connection first"
+	case c.Expect.RequireClean && !clean:
+		return GradeUnclean, "Autobahn requires a clean close: " + uncleanWhy(got)
+	case hasCode && !slices.Contains(c.Expect.Codes, code):
+		return GradeWrongCode, fmt.Sprintf("Autobahn takes %s, not %d", codeList(c.Expect.Codes), code)
+	}
+	return GradeOK, ""
 }
 
 func codeList(codes []reasons.Reason) string {
@@ -127,8 +150,12 @@ func uncleanWhy(got Reply) string {
 		return "nothing came back"
 	case !got.closed():
 		return "no Close frame"
+	case got.AfterKill:
+		return fmt.Sprintf("the Close came after %v, when it fails the connection", KillAfter)
 	case got.KeptOpen:
-		return "the server kept TCP open over a second after its Close"
+		return fmt.Sprintf("the server had not closed TCP %v after the handshake", KillAfter)
+	case len(got.Body) >= 2 && !autobahnAccepts(got.code()):
+		return fmt.Sprintf("its client refuses code %d", got.code())
 	}
 	return "it refuses this Close frame"
 }
@@ -136,7 +163,7 @@ func uncleanWhy(got Reply) string {
 // autobahnClose is the close as Autobahn's client sees it: the code of the
 // server's Close frame, if it recorded one, and whether the close was clean.
 func autobahnClose(got Reply) (code reasons.Reason, hasCode, clean bool) {
-	if !got.closed() || got.FrameRule != "" || got.maskBroken() || got.RSV != 0 || got.FINClear {
+	if !got.closed() || got.AfterKill || got.FrameRule != "" || got.maskBroken() || got.RSV != 0 || got.FINClear {
 		return 0, false, false
 	}
 	// Autobahn, as a server, drops TCP itself once the client has answered.
@@ -147,12 +174,14 @@ func autobahnClose(got Reply) (code reasons.Reason, hasCode, clean bool) {
 	case n == 1 || n > reasons.MaxPayloadLen:
 		return 0, false, false
 	}
+	// Autobahn's client records the code before it checks the frame.
 	code = got.code()
 	return code, true, autobahnAccepts(code) && utf8.Valid(got.Body[2:]) && !kept
 }
 
-// autobahnAccepts reports whether Autobahn's client takes code in a Close
-// frame: its CLOSE_STATUS_CODES_ALLOWED in 1000-2999, and 3000-4999.
+// autobahnAccepts reports whether Autobahn's client (autobahn 0.10.9) takes
+// code in a Close frame: its CLOSE_STATUS_CODES_ALLOWED in 1000-2999, and
+// 3000-4999.
 func autobahnAccepts(code reasons.Reason) bool {
 	switch {
 	case code >= 3000 && code <= 4999:

@@ -45,6 +45,9 @@ func (c Case) Judge(got Reply) Judgment {
 	if rule := sendRule(got); rule != "" {
 		return Judgment{Wrong, rule}
 	}
+	if got.EndedFirst {
+		return Judgment{Tolerated, fmt.Sprintf("ended the connection (%s) before the probe sent its Close", got.closeString())}
+	}
 	j := c.judgeAnswer(got)
 	if c.AfterClose && got.KeptOpen && j.Verdict == OK {
 		j = Judgment{Tolerated, "kept TCP open after the closing handshake: the server should close it (§7.1.1)"}
@@ -92,14 +95,39 @@ func sendRule(got Reply) string {
 	case n == 0:
 		return ""
 	}
-	switch code := got.code(); code {
-	case reasons.NoStatus, reasons.AbnormalClose, reasons.TLSHandshakeFailure:
-		return fmt.Sprintf("sent code %d, which must not be set in a Close frame (§7.4.1)", code)
+	if rule := codeRule(got.code()); rule != "" {
+		return rule
 	}
 	if !utf8.Valid(got.Body[2:]) {
 		return "the Close frame's reason is not UTF-8 (§5.5.1, §8.1)"
 	}
 	return ""
+}
+
+// codeRule names the rule that forbids sending code in a Close frame, or
+// "" for a code that [reasons.Reason.Valid] takes. §5.5.1 asks that the
+// code of a Close frame be one that §7.4 defines; §7.4.1 defines and
+// allows 1000-1003 and 1007-1011, the IANA registry adds 1012-1014, and
+// §7.4.2 gives 3000-4999 to libraries and applications. Every other code is
+// one that no section defines, and 1005, 1006 and 1015 are forbidden
+// outright.
+func codeRule(code reasons.Reason) string {
+	const defined = "a Close frame's code must be one §7.4 defines (§5.5.1)"
+	switch {
+	case code.Valid():
+		return ""
+	case code == reasons.NoStatus, code == reasons.AbnormalClose, code == reasons.TLSHandshakeFailure:
+		return fmt.Sprintf("sent code %d, which must not be set in a Close frame (§7.4.1)", code)
+	case code == reasons.Reserved:
+		return fmt.Sprintf("sent code %d, which §7.4.1 reserves and does not define: %s", code, defined)
+	}
+	switch code.Range() {
+	case reasons.RangeUnused:
+		return fmt.Sprintf("sent code %d: 0-999 are not used as close codes (§7.4.2); %s", code, defined)
+	case reasons.RangeProtocol:
+		return fmt.Sprintf("sent code %d: 1016-2999 are kept for the protocol and neither RFC 6455 nor the IANA registry defines it (§7.4.2); %s", code, defined)
+	}
+	return fmt.Sprintf("sent code %d: codes from 5000 up are not close codes (§7.4.2); %s", code, defined)
 }
 
 // judgeAnswer judges what the server answered, once its Close frame, if

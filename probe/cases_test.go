@@ -44,13 +44,10 @@ func TestJudge(t *testing.T) {
 		return []want{{code(c), OK}, {code(1000), Tolerated}, {empty, Tolerated}, {code(1002), Wrong}, {Dropped, Wrong}}
 	}
 	// A code the sender may not use: the receiver may answer as it likes,
-	// but its own Close frame may not carry 1005, 1006 or 1015 (§7.4.1).
+	// but its own Close frame is bound by the same rule: an echo sends a
+	// code that no section of §7.4 defines (§5.5.1), or one §7.4.1 forbids.
 	senderRule := func(c int) []want {
-		echo := Tolerated
-		if c == 1005 || c == 1006 || c == 1015 {
-			echo = Wrong
-		}
-		return []want{{code(1002), OK}, {Dropped, Tolerated}, {code(c), echo}, {empty, Tolerated}, {TimedOut, Wrong}}
+		return []want{{code(1002), OK}, {Dropped, Tolerated}, {code(c), Wrong}, {code(1000), Tolerated}, {empty, Tolerated}, {TimedOut, Wrong}}
 	}
 	badUTF8 := func(sent []byte) []want {
 		// An empty Close is tolerated: §7.1.7 lets a failing endpoint send
@@ -132,6 +129,14 @@ func TestJudgeSendRules(t *testing.T) {
 		{"1005", code(1005), "1005 §7.4.1"},
 		{"1006", code(1006), "1006 §7.4.1"},
 		{"1015", code(1015), "1015 §7.4.1"},
+		// Codes no section of §7.4 defines: §5.5.1, and the range's section.
+		{"0", code(0), "0 0-999 §7.4.2 §5.5.1"},
+		{"999", code(999), "999 0-999 §7.4.2 §5.5.1"},
+		{"1004", code(1004), "1004 reserves §7.4.1 §5.5.1"},
+		{"1016", code(1016), "1016 1016-2999 §7.4.2 §5.5.1"},
+		{"2999", code(2999), "2999 1016-2999 §7.4.2 §5.5.1"},
+		{"5000", code(5000), "5000 §7.4.2 §5.5.1"},
+		{"65535", code(65535), "65535 5000 §7.4.2 §5.5.1"},
 		{"1-byte body", Close([]byte{0x03}), "1 byte §5.5.1"},
 		{"200-byte body", long, "200 bytes §5.5"},
 		{"masked", with(code(1000), func(r *Reply) { r.Masked = true }), "masked §5.1"},
@@ -175,13 +180,30 @@ func TestGrade(t *testing.T) {
 			{keptOpen(code(1000)), GradeUnclean}, {Dropped, GradeUnclean}, {TimedOut, GradeUnclean},
 			{with(code(1000), func(r *Reply) { r.Masked = true }), GradeUnclean},
 			{Close([]byte{3}), GradeUnclean},
-			{code(1005), GradeWrongCode}, // recorded, then refused
+			// 1005 is refused, so the close is unclean, and it is not
+			// 1000 either: case.py checks UNCLEAN before WRONG CODE.
+			{code(1005), GradeUnclean},
+			// lighttpd's answer: the text "1000" as a code, 12592.
+			{Close([]byte("1000")), GradeUnclean},
+			{with(code(1000), func(r *Reply) { r.AfterKill = true }), GradeUnclean},
+			// The server closed first: the wrong endpoint (FAILED), before
+			// the clean check.
+			{with(Dropped, func(r *Reply) { r.EndedFirst = true }), GradeFailed},
 			{echoed(code(1000), Event{Op: wsframe.OpPong}), GradeFailed},
 		},
 		// The echo is expected before the close.
 		"7.1.1": {
 			{echo(code(1000)), GradeOK}, {code(1000), GradeFailed}, {echo(code(1001)), GradeWrongCode},
 			{echo(Dropped), GradeUnclean}, {echo(keptOpen(code(1000))), GradeUnclean},
+			// The echo came after the kill bound: Autobahn had failed the
+			// connection, whatever came next.
+			{with(echo(code(1000)), func(r *Reply) { r.LateClose, r.AfterKill = true, true }), GradeFailed},
+			// A wrong code still names the cause over the late events (the
+			// case file's override comes last).
+			{with(echo(code(1001)), func(r *Reply) { r.LateClose = true }), GradeWrongCode},
+			// The server answered the text with a Close of its own.
+			{with(code(1000), func(r *Reply) { r.EndedFirst = true }), GradeFailed},
+			{with(echo(code(1000)), func(r *Reply) { r.EndedFirst = true }), GradeFailed},
 		},
 		"7.1.3": {{code(1000), GradeOK}, {echoed(code(1000), Event{Op: wsframe.OpPong}), GradeFailed}},
 		"7.1.6": {{code(1000), GradeInformational}, {Dropped, GradeInformational}},
@@ -191,7 +213,9 @@ func TestGrade(t *testing.T) {
 		// Protocol error, or the connection dropped; clean not required.
 		"7.9.1": {{code(1002), GradeOK}, {Dropped, GradeOK}, {empty, GradeOK}, {TimedOut, GradeOK}, {keptOpen(code(1002)), GradeOK},
 			{code(0), GradeWrongCode}, {code(1000), GradeWrongCode}},
-		"7.9.2": {{code(999), GradeWrongCode}, {code(1002), GradeOK}},
+		"7.9.2": {{code(999), GradeWrongCode}, {code(1002), GradeOK},
+			// Clean not required: a refused code is still compared.
+			{code(1005), GradeWrongCode}, {Close([]byte("1000")), GradeWrongCode}},
 		"7.9.9": {{code(2999), GradeWrongCode}},
 		"7.3.2": {{code(1002), GradeOK}, {empty, GradeOK}, {Dropped, GradeOK}, {code(1000), GradeWrongCode}},
 		"7.3.6": {{code(1002), GradeOK}, {code(1000), GradeWrongCode}},

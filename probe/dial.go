@@ -72,7 +72,9 @@ func (e *HandshakeError) Unwrap() error { return e.Err }
 // maxHeaderBytes bounds the handshake response's header.
 const maxHeaderBytes = 64 << 10
 
-// ParseURL checks that s is a ws:// or wss:// URL with a host.
+// ParseURL checks that s is a ws:// or wss:// URL with a host. It takes
+// http:// and https://, which httptest and browsers' address bars give, as
+// ws:// and wss://; the URL it returns has the WebSocket scheme.
 func ParseURL(s string) (*url.URL, error) {
 	if !strings.Contains(s, "://") {
 		return nil, fmt.Errorf("URL %q has no ws:// or wss:// scheme: try ws://%s", s, strings.TrimPrefix(s, "//"))
@@ -81,8 +83,13 @@ func ParseURL(s string) (*url.URL, error) {
 	if err != nil {
 		return nil, fmt.Errorf("URL %q: %v", s, err)
 	}
-	if u.Scheme != "ws" && u.Scheme != "wss" {
-		return nil, fmt.Errorf("URL %q: the scheme must be ws:// or wss://", s)
+	switch strings.ToLower(u.Scheme) {
+	case "ws", "http":
+		u.Scheme = "ws"
+	case "wss", "https":
+		u.Scheme = "wss"
+	default:
+		return nil, fmt.Errorf("URL %q: the scheme must be ws:// or wss:// (or http:// or https://, taken as those)", s)
 	}
 	if u.Host == "" {
 		return nil, fmt.Errorf("URL %q has no host", s)
@@ -272,31 +279,52 @@ func (c *Conn) ReadReply() Reply {
 
 // ReadReplyBy is ReadReply with a deadline instead of the timeout.
 func (c *Conn) ReadReplyBy(deadline time.Time) Reply {
+	rr := replyReader{r: Reply{FromClient: c.server}}
+	rr.read(c, deadline, nil)
+	return rr.r
+}
+
+// replyReader reads a reply in one go or in phases, keeping what it has
+// seen in between.
+type replyReader struct {
+	r   Reply
+	msg *Event // the message whose fragments are coming in
+}
+
+// read reads frames into rr.r until the peer's Close frame, the end of the
+// connection, or deadline, and reports whether the reply ended. With
+// enough set, it also stops, not ended, once enough(rr.r) is true after a
+// frame, and the deadline is then no timeout: it stops there, not ended.
+func (rr *replyReader) read(c *Conn, deadline time.Time, enough func(Reply) bool) (ended bool) {
 	c.tcp.SetReadDeadline(deadline)
-	var (
-		r   = Reply{FromClient: c.server}
-		msg *Event // the message whose fragments are coming in
-	)
+	r := &rr.r
 	record := func(e Event) {
 		if len(r.Events) < MaxEvents {
 			r.Events = append(r.Events, e)
 		}
 	}
 	for {
+		if enough != nil && enough(*r) {
+			return false
+		}
 		h, payload, err := wsframe.Read(c.rw, maxFrame)
 		switch {
 		case errors.Is(err, wsframe.ErrBadLength):
 			r.Broken = "a 64-bit payload length with its most significant bit set (§5.2)"
-			return r
+			return true
 		case errors.Is(err, wsframe.ErrTooLarge) && h.Opcode.Control():
 			r.Broken = fmt.Sprintf("a %s frame of %d bytes: a control frame carries at most 125 (§5.5)", h.Opcode, h.Length)
-			return r
+			return true
 		case errors.Is(err, wsframe.ErrTooLarge):
 			if _, err := io.CopyN(io.Discard, c.rw, int64(h.Length)); err != nil {
-				return r.ended(err)
+				*r = r.ended(err)
+				return true
 			}
+		case enough != nil && errors.Is(err, os.ErrDeadlineExceeded):
+			return false
 		case err != nil:
-			return r.ended(err)
+			*r = r.ended(err)
+			return true
 		}
 		if h.Opcode == wsframe.OpClose {
 			r.Body = payload
@@ -304,7 +332,7 @@ func (c *Conn) ReadReplyBy(deadline time.Time) Reply {
 			if r.Body == nil {
 				r.Body = []byte{}
 			}
-			return r
+			return true
 		}
 		r.Frames++
 		if rule := headerRule(h, c.server); rule != "" && r.FrameRule == "" {
@@ -313,20 +341,20 @@ func (c *Conn) ReadReplyBy(deadline time.Time) Reply {
 		data := string(payload[:min(len(payload), 125)])
 		switch h.Opcode {
 		case wsframe.OpText, wsframe.OpBinary:
-			msg = &Event{Op: h.Opcode, Len: int(h.Length), Data: data}
+			rr.msg = &Event{Op: h.Opcode, Len: int(h.Length), Data: data}
 		case wsframe.OpContinuation:
-			if msg == nil {
-				msg = &Event{Op: h.Opcode}
+			if rr.msg == nil {
+				rr.msg = &Event{Op: h.Opcode}
 			}
-			msg.Len += int(h.Length)
-			msg.Data += data[:min(len(data), 125-len(msg.Data))]
+			rr.msg.Len += int(h.Length)
+			rr.msg.Data += data[:min(len(data), 125-len(rr.msg.Data))]
 		default:
 			record(Event{Op: h.Opcode, Len: int(h.Length), Data: data})
 			continue
 		}
-		if h.Fin && msg != nil {
-			record(*msg)
-			msg = nil
+		if h.Fin && rr.msg != nil {
+			record(*rr.msg)
+			rr.msg = nil
 		}
 	}
 }
