@@ -12,8 +12,8 @@ import (
 	"testing"
 
 	"github.com/wsreasons/reasons"
-	"github.com/wsreasons/reasons/probe"
 	"github.com/wsreasons/reasons/internal/wsframe"
+	"github.com/wsreasons/reasons/probe"
 )
 
 var update = flag.Bool("update", false, "rewrite the generated tables in README.md")

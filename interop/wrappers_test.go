@@ -18,9 +18,9 @@ import (
 	nhooyr "nhooyr.io/websocket"
 
 	"github.com/wsreasons/reasons"
-	"github.com/wsreasons/reasons/probe"
 	"github.com/wsreasons/reasons/internal/rawserver"
 	"github.com/wsreasons/reasons/internal/wsframe"
+	"github.com/wsreasons/reasons/probe"
 )
 
 // TestFromErrorOtherStacks holds FromError to the errors of stacks beyond

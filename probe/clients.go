@@ -52,10 +52,10 @@ type ConnEvent struct {
 	GotText  string   `json:"got_text,omitempty"`
 	GotBytes HexBytes `json:"got_bytes,omitempty"` // the body of the client's Close frame
 	Verdict  Verdict  `json:"verdict,omitempty"`
-	Rule     string  `json:"rule,omitempty"`
-	Autobahn string  `json:"autobahn,omitempty"` // the Autobahn case id of a /raw case
-	Grade    Grade   `json:"autobahn_grade,omitempty"`
-	Note     string  `json:"note,omitempty"` // for a script step, its number and code
+	Rule     string   `json:"rule,omitempty"`
+	Autobahn string   `json:"autobahn,omitempty"` // the Autobahn case id of a /raw case
+	Grade    Grade    `json:"autobahn_grade,omitempty"`
+	Note     string   `json:"note,omitempty"` // for a script step, its number and code
 }
 
 // Handler is an http.Handler that closes its clients' connections in the

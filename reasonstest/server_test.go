@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/wsreasons/reasons"
-	"github.com/wsreasons/reasons/probe"
 	"github.com/wsreasons/reasons/internal/wsframe"
+	"github.com/wsreasons/reasons/probe"
 	"github.com/wsreasons/reasons/reasonstest"
 )
 

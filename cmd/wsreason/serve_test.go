@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wsreasons/reasons/probe"
 	"github.com/wsreasons/reasons/internal/wsframe"
+	"github.com/wsreasons/reasons/probe"
 )
 
 // syncBuffer is a bytes.Buffer safe to write from the server and read from
