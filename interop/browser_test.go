@@ -97,13 +97,14 @@ type rawAnswer struct {
 // chromiumRaw is what Chromium answers to each of browserRawCases. Every
 // entry is asserted by TestBrowserCloseCodes.
 // Chromium checks only for the three codes RFC 6455 says are never sent:
-// it echoes and reports every other code, even 0 and 65535. It answers a
-// reason that is not UTF-8 with 1002 rather than 1007.
+// it echoes and reports every other code, even 0 and 65535, and an echo of
+// a code that §7.4 does not define is wrong (§5.5.1). It answers a reason
+// that is not UTF-8 with 1002 rather than 1007.
 var chromiumRaw = browsersEcho(map[string]rawAnswer{
 	"empty body":                    {"empty", 1005, probe.OK},
 	"1-byte body":                   {"1002", 1006, probe.OK},
 	"126-byte body":                 {"1002", 1006, probe.OK},
-	"code 0":                        {"0", 0, probe.Tolerated},
+	"code 0":                        {"0", 0, probe.Wrong},
 	"code 1005":                     {"1002", 1006, probe.OK},
 	"code 1006":                     {"1002", 1006, probe.OK},
 	"code 1015":                     {"1002", 1006, probe.OK},
@@ -120,8 +121,9 @@ var chromiumRaw = browsersEcho(map[string]rawAnswer{
 // Firefox answers the codes that are never sent (1005, 1006, 1015) and code
 // 0 with an empty Close frame, yet reports them to the page as a clean close
 // with that code. It echoes and reports every other code, even 999 and
-// 65535, and drops the connection, with no Close frame, on a 126-byte body
-// or a reason that is not UTF-8.
+// 65535 (wrong, as an echo sends a code §7.4 does not define, §5.5.1), and
+// drops the connection, with no Close frame, on a 126-byte body or a reason
+// that is not UTF-8.
 var firefoxRaw = browsersEcho(map[string]rawAnswer{
 	"empty body":                    {"empty", 1005, probe.OK},
 	"1-byte body":                   {"empty", 1005, probe.Tolerated},
@@ -140,7 +142,8 @@ var firefoxRaw = browsersEcho(map[string]rawAnswer{
 
 // browsersEcho adds to m what Chromium and Firefox both do with every code
 // they take: echo it in their Close frame and report it to the page, ok
-// for the valid codes and tolerated for those only a sender may not use.
+// for the valid codes and wrong for those no section of §7.4 defines: the
+// echo sends that code itself (§5.5.1).
 func browsersEcho(m map[string]rawAnswer) map[string]rawAnswer {
 	add := func(v probe.Verdict, names ...string) {
 		for _, name := range names {
@@ -155,7 +158,7 @@ func browsersEcho(m map[string]rawAnswer) map[string]rawAnswer {
 		"valid code 1008", "valid code 1009", "valid code 1010", "valid code 1011", "valid code 3000", "valid code 3999",
 		"valid code 4000", "valid code 4999", "1000 alone", "1000 with reason", "1000 with 123-byte reason",
 		"1012 (IANA)", "1013 (IANA)", "1014 (IANA)")
-	add(probe.Tolerated, "code 999", "code 1004", "code 1016", "code 1100", "code 2000", "code 2999", "code 5000", "code 65535")
+	add(probe.Wrong, "code 999", "code 1004", "code 1016", "code 1100", "code 2000", "code 2999", "code 5000", "code 65535")
 	return m
 }
 

@@ -26,7 +26,8 @@ peers='/usr/bin/chromium chromium
 /usr/lib/python3/dist-packages/aiohttp/__init__.py python3-aiohttp
 /usr/lib/python3/dist-packages/starlette/status.py python3-starlette
 /usr/bin/javac default-jdk-headless
-/usr/share/java/websocket-api.jar libwebsocket-api-java'
+/usr/share/java/websocket-api.jar libwebsocket-api-java
+/usr/lib/python3/dist-packages/uvicorn/__init__.py python3-uvicorn'
 
 missing=''
 find_missing() {

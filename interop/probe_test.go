@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
@@ -59,6 +60,7 @@ type probeCase struct {
 	AutobahnAccepts string `json:"autobahn_accepts"`
 	Got             string `json:"got"`
 	GotText         string `json:"got_text"`
+	GotBytes        string `json:"got_bytes"`
 	Verdict         string `json:"verdict"`
 	Rule            string `json:"rule"`
 	Grade           string `json:"autobahn_grade"`
@@ -113,7 +115,12 @@ func checkAgainstTable(t *testing.T, doc probeDoc, lib, url string, opts ...reas
 		wantCase := probeCase{
 			Case: c.Name, Autobahn: c.Autobahn, AutobahnLike: c.Expect.Like, Sent: hex.EncodeToString(c.Payload),
 			Requires: c.Requires(), Want: c.Want().String(), AutobahnAccepts: c.AutobahnAccepts(),
-			Got: reply, GotText: viaJSON(res.GotText), Verdict: string(verdict), Rule: res.Rule, Grade: grade, Note: res.GradeNote,
+			Got: reply, GotText: viaJSON(res.GotText), GotBytes: hex.EncodeToString(res.GotBytes),
+			Verdict: string(verdict), Rule: res.Rule, Grade: grade, Note: res.GradeNote,
+		}
+		// The bytes that came back start with the code the table writes.
+		if r := parseReplyTo(t, c, reply); !r.Dropped && !r.TimedOut && !strings.HasPrefix(got.GotBytes, hex.EncodeToString(r.Body)) {
+			t.Errorf("%s: got_bytes %q, but the table's reply %s is the body %x", c.Name, got.GotBytes, reply, r.Body)
 		}
 		if got != wantCase {
 			t.Errorf("%s: the probe's JSON says\n%+v\nwant\n%+v", c.Name, got, wantCase)
@@ -264,4 +271,86 @@ func viaJSON(s string) string {
 	b, _ := json.Marshal(s)
 	json.Unmarshal(b, &s)
 	return s
+}
+
+// uvicorn is the ASGI server most Python WebSocket applications run on.
+var uvicorn = outsidePeer{name: "uvicorn", path: "/usr/bin/python3",
+	files: []string{"/usr/lib/python3/dist-packages/uvicorn/__init__.py", "/usr/lib/python3/dist-packages/websockets/__init__.py"},
+	install: "Debian package python3-uvicorn"}
+
+// startUvicorn runs testdata/python/asgi_echo.py, an echo server on uvicorn,
+// and returns its URL; the test kills it.
+func startUvicorn(t *testing.T) string {
+	path := uvicorn.need(t)
+	cmd := exec.Command(path, "asgi_echo.py")
+	cmd.Dir = "testdata/python"
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr lockedBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			t.Errorf("uvicorn (pid %d) did not exit after being killed", cmd.Process.Pid)
+		}
+	})
+	ready := make(chan int, 1)
+	go func() {
+		var first struct{ Port int }
+		json.NewDecoder(stdout).Decode(&first)
+		ready <- first.Port
+		io.Copy(io.Discard, stdout)
+	}()
+	select {
+	case port := <-ready:
+		if port == 0 {
+			t.Fatalf("uvicorn printed no port; stderr:\n%s", stderr.String())
+		}
+		return fmt.Sprintf("ws://127.0.0.1:%d/", port)
+	case <-time.After(10 * time.Second):
+		t.Fatalf("uvicorn did not start within 10s; stderr:\n%s", stderr.String())
+	}
+	return ""
+}
+
+// TestProbeEchoServers probes servers that echo messages, as Autobahn's
+// test servers do, on Python's websockets and on uvicorn: with Autobahn's
+// own sequence (the text alone, the Close once the echo is back), 7.1.1
+// grades OK, and probe -strict exits 0.
+func TestProbeEchoServers(t *testing.T) {
+	bin := buildWsreason(t)
+	for _, tc := range []struct {
+		name string
+		url  func(t *testing.T) string
+	}{
+		{"python-websockets", func(t *testing.T) string { return startScripted(t, pythonWebsockets).url + "/echo" }},
+		{"uvicorn", startUvicorn},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			url := tc.url(t)
+			run := runProbe(t, bin, "-strict", "-json", url)
+			doc := parseProbeJSON(t, run)
+			if run.exit != 0 {
+				t.Errorf("probe -strict exited %d, want 0: %+v", run.exit, doc.Summary)
+			}
+			for _, c := range doc.Cases {
+				if c.Verdict != "ok" || c.Autobahn != "" && (c.Grade == "FAILED" || c.Grade == "WRONG CODE" || c.Grade == "UNCLEAN") {
+					t.Errorf("%s %s: got %s, %s, Autobahn %s (%s%s)", c.Autobahn, c.Case, c.Got, c.Verdict, c.Grade, c.Rule, c.Note)
+				}
+				if c.Autobahn == "7.1.1" && (c.Got != "text(12) then 1000" || c.Grade != "OK") {
+					t.Errorf("7.1.1: got %s, Autobahn %s; want the echo, then 1000, OK", c.Got, c.Grade)
+				}
+			}
+			t.Logf("the probe took %v", run.took.Round(time.Millisecond))
+		})
+	}
 }

@@ -49,8 +49,8 @@ var rawServers = []struct {
 		"1013 (IANA)":   "1002 wrong",
 		"1014 (IANA)":   "1002 wrong",
 		"126-byte body": "dropped tolerated", // fails the connection without a Close frame (allowed by §7.1.7)
-		"code 5000":     "5000 tolerated",    // codes from 5000 up pass its checks
-		"code 65535":    "65535 tolerated",
+		"code 5000":     "5000 wrong",        // codes from 5000 up pass its checks, and it echoes them (§5.5.1)
+		"code 65535":    "65535 wrong",
 	})},
 	// gws, with its default options: it does not check the reason's UTF-8
 	// (CheckUtf8Enabled is off) and replies 1000 to every valid code below

@@ -1,27 +1,33 @@
-// Package probe checks how a WebSocket endpoint answers Close frames: the
-// frames to send ([Cases]), the rules that judge each answer ([Case.Judge]
-// and [Case.Grade]), a raw client that sends them exactly as given ([Dial]),
-// and [Run], which sends every case to a server. Package reasonstest and
-// wsreason probe are Run with a test API and a command line; the interop
-// tests run it against every library, and send the same frames to a
-// browser.
+// Package probe is the engine under wsreason probe, wsreason serve and
+// package reasonstest: it checks how a WebSocket endpoint answers Close
+// frames. It holds the frames to send ([Cases]), the rules that judge each
+// answer ([Case.Judge] and [Case.Grade]), a raw client that sends them
+// exactly as given ([Dial]), the runner that sends every case to a server
+// ([Run], giving a [Report]), and the server that sends them to clients
+// ([Handler]). It imports the standard library only and never package
+// testing: programs import it, and Go tests import reasonstest, a thin
+// layer over it.
 //
+// Each case sends what Autobahn TestSuite's case file of the same id sends
+// (case7_*.py), in the same order and with the same waits ([Conn.Send]).
 // Each answer gets two grades. The first is RFC 6455's, one of three
 // verdicts. The receiver of a Close frame is bound to little: it must answer
 // with a Close frame (§5.5.1), must fail the connection on a reason that is
 // not UTF-8 (§8.1), and may not treat a code the RFC or the IANA registry
 // defines as an error. Its answer is itself a Close frame, so it is bound by
-// every rule on sending one too: no 1005, 1006 or 1015 (§7.4.1), no 1-byte
-// body (§5.5.1), at most 125 bytes and no fragments (§5.5), no mask from a
-// server (§5.1), no RSV bits without an extension (§5.2), a UTF-8 reason
-// (§5.5.1). Breaking one of those is [Wrong]. Most rules on the frames the
-// probe sends bind the sender, and the RFC leaves the receiver's answer open;
-// package reasons answers them as Autobahn TestSuite expects, and that answer
-// is [OK]. Any other answer that breaks no requirement is [Tolerated].
+// every rule on sending one too: a code that §7.4 defines (§5.5.1; no
+// 0-999, 1004, 1016-2999 or 5000 and up, and never 1005, 1006 or 1015,
+// §7.4.1), no 1-byte body (§5.5.1), at most 125 bytes and no fragments
+// (§5.5), no mask from a server (§5.1), no RSV bits without an extension
+// (§5.2), a UTF-8 reason (§5.5.1). Breaking one of those is [Wrong], from
+// a server or a client alike. Most rules on the frames the probe sends bind
+// the sender, and the RFC leaves the receiver's answer open; package
+// reasons answers them as Autobahn TestSuite expects, and that answer is
+// [OK]. Any other answer that breaks no requirement is [Tolerated].
 //
 // The second is the grade Autobahn TestSuite's grader gives the same answer
 // ([Grade]), from the expectation Autobahn writes for the case; see
-// [Expectation].
+// [Expectation] and [Case.Grade].
 package probe
 
 import (

@@ -184,11 +184,10 @@ func (c Case) Requires() string {
 	case n > reasons.MaxPayloadLen:
 		return "nothing: §5.5 binds the sender"
 	}
-	switch code := reasons.Reason(uint16(c.Payload[0])<<8 | uint16(c.Payload[1])); {
-	case code.Reserved():
-		return "nothing: §7.4.1 binds the sender"
-	case code.Range() == reasons.RangeOutside:
-		return "nothing: the RFC is silent"
+	// A code the sender may not use binds the sender; the answer is bound
+	// only in that it is a Close frame too, which may not carry it either.
+	if code := reasons.Reason(uint16(c.Payload[0])<<8 | uint16(c.Payload[1])); code.Reserved() {
+		return "not the echo: §7.4.1 binds the sender, and so the reply"
 	}
-	return "nothing: §7.4.2 binds the sender"
+	return "not the echo: a Close frame's code is one §7.4 defines (§5.5.1, §7.4.2)"
 }

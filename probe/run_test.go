@@ -436,3 +436,30 @@ func TestAutobahnSequence(t *testing.T) {
 		t.Error("the echoing server saw no text")
 	}
 }
+
+// TestRunLighttpd: lighttpd answers every Close frame with the text "1000"
+// as its body, code 12592, which Autobahn's client refuses. Autobahn
+// reports UNCLEAN where a clean close is required (case.py checks that
+// before the code), and WRONG CODE where it is not.
+func TestRunLighttpd(t *testing.T) {
+	url := wsServer(t, false, rawserver.Answer(wsframe.Append(nil, wsframe.OpClose, []byte("1000"), nil)))
+	rep, err := Run(context.Background(), url, Options{DialOptions: DialOptions{Timeout: testTimeout}, Parallel: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range rep.Results {
+		c := Cases()[i]
+		want := GradeWrongCode
+		switch {
+		case c.Expect.Informational:
+			want = GradeInformational
+		case c.Autobahn == "7.1.1": // no echo: the events fail first
+			want = GradeFailed
+		case c.Expect.RequireClean:
+			want = GradeUnclean
+		}
+		if r.Grade != want || r.Verdict != Wrong {
+			t.Errorf("%s: got %s, %s, %s; want wrong (code 12592 is not defined), %s", c.Name, r.Got, r.Verdict, r.Grade, want)
+		}
+	}
+}

@@ -159,6 +159,9 @@ func CheckServer(t testing.TB, url string, opts ...Option) Report {
 func report(t testing.TB, prefix string, r Result, strict, allowed bool) {
 	t.Helper()
 	got := fmt.Sprintf("sent %s, got %s", sent(r.Sent), r.Got)
+	if r.GotText != "" {
+		got += fmt.Sprintf(" %q", r.GotText)
+	}
 	if len(r.GotBytes) > 0 {
 		got += fmt.Sprintf(" (Close body %s)", hexCut(r.GotBytes))
 	}

@@ -132,6 +132,10 @@ func TestCheckServerBadReplies(t *testing.T) {
 				if !strings.Contains(e, "§") {
 					t.Errorf("%q names no section", e)
 				}
+				// A reason that is not UTF-8 is shown as the bytes it came as.
+				if bad.Name == "reason not UTF-8" && !strings.Contains(e, "(Close body 03e86f6bff)") {
+					t.Errorf("%q does not show the body 03e86f6bff", e)
+				}
 			}
 		})
 	}

@@ -25,12 +25,15 @@ Usage:
   wsreason probe [-json] [-strict] [-timeout D] [-parallel N] [-insecure]
                  [-H 'Name: value']... URL
 
-URL is ws:// or wss://. For each case the probe opens a fresh connection,
-completes the opening handshake (RFC 6455 §4.1), sends one masked Close frame,
-most of them malformed on purpose, with the frames Autobahn TestSuite sends
-around it, and reads what comes back: the server's Close frame, the
-connection ending without one, or nothing within the timeout. The cases are
-Autobahn TestSuite's close cases (7.1.1-7.13.2) by id, then rows beyond it.
+URL is ws:// or wss:// (http:// and https:// are taken as those). For each
+case the probe opens a fresh connection, completes the opening handshake
+(RFC 6455 §4.1), sends what Autobahn TestSuite's case file sends, in the
+same order and with the same waits (most cases one masked Close frame,
+malformed on purpose, with the frames around it; 7.1.1 a text message, then
+Close 1000 once the echo is back, within Autobahn's 1 s bound), and reads
+what comes back: the server's Close frame, the connection ending without
+one, or nothing within the timeout. The cases are Autobahn TestSuite's close
+cases (7.1.1-7.13.2) by id, then rows beyond it.
 
 Each case gets two grades. The verdict is RFC 6455's:
   ok         the answer RFC 6455 asks for, as package reasons gives it
@@ -38,12 +41,14 @@ Each case gets two grades. The verdict is RFC 6455's:
   wrong      breaks RFC 6455 or the IANA registry: no Close in reply, a valid
              code taken for a protocol error, a reason that is not UTF-8
              accepted, a reply that breaks a rule on sending a Close frame
-             (1005/1006/1015, a 1-byte or over-125-byte body, masked,
-             fragmented, RSV bits, a reason that is not UTF-8), a frame that
-             cannot be read, or no answer within the timeout
-The grade is Autobahn's, from the case's expectation: OK, NON-STRICT, FAILED,
-WRONG CODE, UNCLEAN or INFORMATIONAL. Rows beyond Autobahn are graded as the
-Autobahn case they are most like, for information. Each rule a row breaks,
+             (a code Valid refuses: 0-999, 1004-1006, 1015-2999, 5000 and
+             up; a 1-byte or over-125-byte body, masked, fragmented, RSV
+             bits, a reason that is not UTF-8), a frame that cannot be
+             read, or no answer within the timeout
+The grade is Autobahn's, from the case's expectation, checked in the order
+of its case.py: OK, NON-STRICT, FAILED, WRONG CODE, UNCLEAN or
+INFORMATIONAL. Rows beyond Autobahn are graded as the Autobahn case they
+are most like, for information. Each rule a row breaks,
 and why Autobahn fails it, is a numbered note below the table; -json
 carries everything.
 

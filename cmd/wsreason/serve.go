@@ -41,7 +41,8 @@ It listens on 127.0.0.1 unless -addr names another address, and answers:
       never answers the client's Close frame: does the client close TCP?
   ws://HOST/echo
       waits for the client to close, judges its Close frame by the rules on
-      sending one, and echoes its code
+      sending one, and answers as package reasons does: the echo of a valid
+      code, 1002 for a code that may not be sent
   ws://HOST/
       with -script, the next step of the script for each new connection
   http://HOST/

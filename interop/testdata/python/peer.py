@@ -33,6 +33,17 @@ async def wait_end(ws):
     await ws.wait_closed()
 
 
+async def echo(ws):
+    """Sends back every message until the connection ends, as Autobahn's
+    echo servers do."""
+    try:
+        async for message in ws:
+            await ws.send(message)
+    except websockets.ConnectionClosed:
+        pass
+    await ws.wait_closed()
+
+
 async def close_with(ws, code, reason_hex):
     """Closes with code and reason; returns close()'s refusal, if any."""
     try:
@@ -51,6 +62,8 @@ async def serve(ws, path):
     try:
         if kind == "answer":
             await asyncio.wait_for(wait_end(ws), TIMEOUT)
+        elif kind == "echo":
+            await asyncio.wait_for(echo(ws), TIMEOUT)
         elif kind == "recv":
             await asyncio.wait_for(wait_end(ws), TIMEOUT)
             report({"id": id_, **ended(ws)})
