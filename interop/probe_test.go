@@ -275,7 +275,7 @@ func viaJSON(s string) string {
 
 // uvicorn is the ASGI server most Python WebSocket applications run on.
 var uvicorn = outsidePeer{name: "uvicorn", path: "/usr/bin/python3",
-	files: []string{"/usr/lib/python3/dist-packages/uvicorn/__init__.py", "/usr/lib/python3/dist-packages/websockets/__init__.py"},
+	files:   []string{"/usr/lib/python3/dist-packages/uvicorn/__init__.py", "/usr/lib/python3/dist-packages/websockets/__init__.py"},
 	install: "Debian package python3-uvicorn"}
 
 // startUvicorn runs testdata/python/asgi_echo.py, an echo server on uvicorn,
