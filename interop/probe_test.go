@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log"
 	"net/http"
@@ -273,54 +272,12 @@ func viaJSON(s string) string {
 	return s
 }
 
-// uvicorn is the ASGI server most Python WebSocket applications run on.
-var uvicorn = outsidePeer{name: "uvicorn", path: "/usr/bin/python3",
-	files:   []string{"/usr/lib/python3/dist-packages/uvicorn/__init__.py", "/usr/lib/python3/dist-packages/websockets/__init__.py"},
-	install: "Debian package python3-uvicorn"}
-
-// startUvicorn runs testdata/python/asgi_echo.py, an echo server on uvicorn,
-// and returns its URL; the test kills it.
-func startUvicorn(t *testing.T) string {
-	path := uvicorn.need(t)
-	cmd := exec.Command(path, "asgi_echo.py")
-	cmd.Dir = "testdata/python"
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr lockedBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			t.Errorf("uvicorn (pid %d) did not exit after being killed", cmd.Process.Pid)
-		}
-	})
-	ready := make(chan int, 1)
-	go func() {
-		var first struct{ Port int }
-		json.NewDecoder(stdout).Decode(&first)
-		ready <- first.Port
-		io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case port := <-ready:
-		if port == 0 {
-			t.Fatalf("uvicorn printed no port; stderr:\n%s", stderr.String())
-		}
-		return fmt.Sprintf("ws://127.0.0.1:%d/", port)
-	case <-time.After(10 * time.Second):
-		t.Fatalf("uvicorn did not start within 10s; stderr:\n%s", stderr.String())
-	}
-	return ""
-}
+// uvicornEcho is an echo server on uvicorn, the ASGI server most Python
+// WebSocket applications run on (testdata/python/asgi_echo.py).
+var uvicornEcho = scriptedPeer{name: "uvicorn", dir: "testdata/python", script: "asgi_echo.py",
+	peer: outsidePeer{name: "uvicorn", path: "/usr/bin/python3",
+		files:   []string{"/usr/lib/python3/dist-packages/uvicorn/__init__.py", "/usr/lib/python3/dist-packages/websockets/__init__.py"},
+		install: "Debian package python3-uvicorn"}}
 
 // TestProbeEchoServers probes servers that echo messages, as Autobahn's
 // test servers do, on Python's websockets and on uvicorn: with Autobahn's
@@ -333,7 +290,7 @@ func TestProbeEchoServers(t *testing.T) {
 		url  func(t *testing.T) string
 	}{
 		{"python-websockets", func(t *testing.T) string { return startScripted(t, pythonWebsockets).url + "/echo" }},
-		{"uvicorn", startUvicorn},
+		{"uvicorn", func(t *testing.T) string { return startScripted(t, uvicornEcho).url + "/" }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			url := tc.url(t)

@@ -110,26 +110,39 @@ func Cases() []Case {
 	// same order: onOpen's frames (Before, the Close frame, After) at once,
 	// except 7.1.1, whose onOpen sends the text alone; case.py's
 	// finishWhenDone sends Close 1000 once the echo is back. Every case is
-	// bounded by killAfter(1) (KillAfter).
+	// bounded by killAfter(1) (KillAfter). The sequence of each is written
+	// beside it.
 	cases := []Case{
+		// onOpen: text "Hello World!", killAfter(1); finishWhenDone, once
+		// the echo is back: Close 1000.
 		{Name: "text, then Close", Autobahn: "7.1.1", Payload: body(1000, ""), CloseOnEcho: true,
 			Before: []Frame{text(hello)}, Expect: Expectation{OK: []Event{textEvent(hello)}, Codes: normalClose.Codes, RequireClean: true}},
+		// onOpen: Close 1000, an empty Close, killAfter(1); suppressClose.
 		{Name: "two Close frames", Autobahn: "7.1.2", Payload: body(1000, ""),
 			After: []Frame{{Op: wsframe.OpClose}}, Expect: normalClose},
+		// onOpen: Close 1000, an empty Ping, killAfter(1); suppressClose.
 		{Name: "ping after Close", Autobahn: "7.1.3", Payload: body(1000, ""),
 			After: []Frame{{Op: wsframe.OpPing}}, Expect: normalClose},
+		// onOpen: Close 1000, text "Hello World!", killAfter(1); suppressClose.
 		{Name: "text after Close", Autobahn: "7.1.4", Payload: body(1000, ""),
 			After: []Frame{text(hello)}, Expect: normalClose},
+		// onOpen: text "fragment1" with FIN clear, Close 1000, continuation
+		// "fragment2", killAfter(1); suppressClose.
 		{Name: "Close between fragments", Autobahn: "7.1.5", Payload: body(1000, ""),
 			Before: []Frame{{Op: wsframe.OpText, More: true, Payload: []byte("fragment1")}},
 			After:  []Frame{{Op: wsframe.OpContinuation, Payload: []byte("fragment2")}}, Expect: normalClose},
+		// onOpen: a 256 KiB text, text "Hello World!", Close 1000, an empty
+		// Ping, killAfter(1); suppressClose.
 		{Name: "256 KiB, Close, ping", Autobahn: "7.1.6", Payload: body(1000, ""),
 			Before: []Frame{text(strings.Repeat("BAsd7&jh23", 256<<10/10+1)[:256<<10]), text(hello)},
 			After:  []Frame{{Op: wsframe.OpPing}},
 			Expect: Expectation{OK: []Event{textEvent(hello)}, NonStrict: []Event{}, Codes: normalClose.Codes, RequireClean: true, Informational: true}},
 
+		// 7.3.x, 7.5.1, 7.7.x, 7.9.x, 7.13.x: onOpen: the Close frame alone,
+		// killAfter(1). 7.3.x and 7.5.1 set suppressClose; the others
+		// expect no message, so finishWhenDone never closes a second time.
 		{Name: "empty body", Autobahn: "7.3.1", Expect: normalClose},
-		{Name: "1-byte body", Autobahn: "7.3.2", Payload: []byte{0x03}, Expect: protocolError},
+		{Name: "1-byte body", Autobahn: "7.3.2", Payload: []byte("a"), Expect: protocolError}, // sendCloseFrame(reasonUtf8="a")
 		{Name: "1000 alone", Autobahn: "7.3.3", Payload: body(1000, ""), Expect: normalClose},
 		{Name: "1000 with reason", Autobahn: "7.3.4", Payload: body(1000, "bye"), Expect: normalClose},
 		{Name: "1000 with 123-byte reason", Autobahn: "7.3.5", Payload: body(1000, strings.Repeat("r", reasons.MaxTextLen)), Expect: normalClose},

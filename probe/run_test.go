@@ -56,7 +56,7 @@ func TestRunEchoServer(t *testing.T) {
 			"empty body":            "text(11) then empty ok FAILED",
 			"1000 alone":            "text(11) then 1000 ok FAILED",
 			"1014 (IANA)":           "text(11) then 1014 ok FAILED",
-			"1-byte body":           "text(11) then 1-byte body 0x3 wrong FAILED",
+			"1-byte body":           "text(11) then 1-byte body 0x61 wrong FAILED",
 			"code 1004":             "text(11) then 1004 wrong WRONG CODE",
 			"code 1005":             "text(11) then 1005 wrong WRONG CODE",
 			"UTF-8: byte 0xff":      "text(11) then 1000 wrong WRONG CODE",

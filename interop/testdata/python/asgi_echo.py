@@ -1,7 +1,8 @@
 """An echo server on uvicorn (Debian's python3-uvicorn), the ASGI server
 most Python WebSocket applications run on: every message is sent back, as
 Autobahn's echo servers do. It listens on a free port of 127.0.0.1 and
-prints {"port": N} once it is ready; the Go test kills it.
+prints {"port": N} once it is ready, as peer.py does; the Go test kills
+it.
 """
 import asyncio
 import json
