@@ -243,3 +243,22 @@ func TestServerEcho(t *testing.T) {
 		}
 	}
 }
+
+// TestServerCheck: Check fails a test for each wrong event and logs each
+// tolerated one, naming the path and the rule.
+func TestServerCheck(t *testing.T) {
+	srv := reasonstest.NewServer(reasonstest.ClientTimeout(500 * time.Millisecond))
+	defer srv.Close()
+	client(t, srv, "/close/4000", echo)                                                      // ok
+	client(t, srv, "/close/1000", func([]byte) []byte { return masked([]byte{0x03, 0xed}) }) // wrong: 1005
+	client(t, srv, "/close/1000", func([]byte) []byte { return masked([]byte{}) })           // tolerated: empty
+	lastEvent(t, srv, 3)
+	rec := &recorder{TB: t}
+	srv.Check(rec)
+	if len(rec.errors) != 1 || !strings.HasPrefix(rec.errors[0], "wrong: /close/1000: sent Close 03 e8, got 1005: ") || !strings.Contains(rec.errors[0], "§7.4.1") {
+		t.Errorf("errors %q, want one for the 1005", rec.errors)
+	}
+	if len(rec.logs) != 1 || !strings.HasPrefix(rec.logs[0], "tolerated, not a failure: /close/1000: sent Close 03 e8, got empty") {
+		t.Errorf("logs %q, want one for the empty Close", rec.logs)
+	}
+}
