@@ -1,15 +1,19 @@
 package probe
 
 import (
+	"bufio"
 	"bytes"
 	_ "embed"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,8 +42,10 @@ func OnEvent(f func(ConnEvent)) HandlerOption { return func(h *Handler) { h.onEv
 // (5 s without it).
 func ClientTimeout(d time.Duration) HandlerOption { return func(h *Handler) { h.timeout = d } }
 
-// ConnEvent is what happened on one connection to a Handler.
+// ConnEvent is what happened on one connection to a Handler. Path and
+// GotText are cut to 256 and 125 bytes, GotBytes to 125, the cut shown.
 type ConnEvent struct {
+	Seq    int       `json:"seq"`  // its number, from 1, in the order events were recorded
 	Time   time.Time `json:"time"` // when the server acted
 	Remote string    `json:"remote"`
 	Path   string    `json:"path"`
@@ -55,7 +61,11 @@ type ConnEvent struct {
 	Rule     string   `json:"rule,omitempty"`
 	Autobahn string   `json:"autobahn,omitempty"` // the Autobahn case id of a /raw case
 	Grade    Grade    `json:"autobahn_grade,omitempty"`
-	Note     string   `json:"note,omitempty"` // for a script step, its number and code
+	Note     string   `json:"note,omitempty"`   // for a script step, its number and code
+	Client   string   `json:"client,omitempty"` // for a script step, the client it counts for
+
+	stopped bool // the server stopped with the connection open
+	waiting bool // the after= wait ended early
 }
 
 // Handler is an http.Handler that closes its clients' connections in the
@@ -80,48 +90,127 @@ type ConnEvent struct {
 //	                                   close cases in a browser, whose table
 //	                                   /report shows
 //
-// Every connection ends in a [ConnEvent].
+// Every connection ends in a [ConnEvent]. The Handler keeps the last
+// DefaultKeepEvents of them (see [KeepEvents]), each with its reason and path
+// cut to a stated length; it answers only requests whose Host is a
+// loopback name or one [AllowHost] adds, opens WebSockets only for pages
+// of its own origin or those [AllowOrigin] adds (and for clients that
+// send no Origin, which are not browsers), and takes POSTs only from its
+// own page. Serve it with [Handler.HTTPServer] on a [LimitListener], which
+// bound the rest; [Handler.Close] ends it.
 type Handler struct {
-	script  []reasons.Reason
-	onEvent func(ConnEvent)
-	timeout time.Duration
+	script    []reasons.Reason
+	onEvent   func(ConnEvent)
+	timeout   time.Duration
+	maxEvents int
+	hosts     []string // allowed besides the loopback names
+	origins   []string // allowed besides the Handler's own
 
-	mu     sync.Mutex
-	events []ConnEvent
-	steps  []step     // the script's steps so far
-	rows   [][]string // the page's table, as a browser posted it
-}
-
-// step is one scripted connection: when it arrived and when the server
-// closed it.
-type step struct {
-	code            reasons.Reason
-	arrived, closed time.Time
+	mu      sync.Mutex
+	events  []ConnEvent // a ring of at most maxEvents, events[next] the oldest once full
+	next    int
+	seen    int                  // events recorded in all
+	clients map[string]*client   // the script's steps, by client
+	order   []string             // the clients in the order they came
+	rows    [][]string           // the page's table, as a browser posted it
+	open    map[*Conn]*ConnEvent // the connections being served
+	closed  bool
+	wg      sync.WaitGroup
 }
 
 // NewHandler returns a Handler with opts.
 func NewHandler(opts ...HandlerOption) *Handler {
-	h := &Handler{timeout: DefaultTimeout}
+	h := &Handler{timeout: DefaultTimeout, maxEvents: DefaultKeepEvents, open: map[*Conn]*ConnEvent{}, clients: map[string]*client{}}
 	for _, o := range opts {
 		o(h)
 	}
 	return h
 }
 
-// Events returns what happened so far, in order.
+// KeepEvents sets how many events the Handler keeps (DefaultKeepEvents
+// without it): the oldest go first.
+func KeepEvents(n int) HandlerOption {
+	return func(h *Handler) {
+		if n > 0 {
+			h.maxEvents = n
+		}
+	}
+}
+
+// Events returns the events kept so far, oldest first.
 func (h *Handler) Events() []ConnEvent {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return append([]ConnEvent(nil), h.events...)
+	return append(append([]ConnEvent(nil), h.events[h.next:]...), h.events[:h.next]...)
 }
 
+// record keeps e, numbered, in the ring, and hands it to OnEvent.
 func (h *Handler) record(e ConnEvent) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.events = append(h.events, e)
+	h.seen++
+	e.Seq = h.seen
+	if len(h.events) < h.maxEvents {
+		h.events = append(h.events, e)
+	} else {
+		h.events[h.next] = e
+		h.next = (h.next + 1) % h.maxEvents
+	}
 	if h.onEvent != nil {
 		h.onEvent(e)
 	}
+}
+
+// Close ends every connection the Handler is serving, records each as open
+// when the server stopped, and waits until every handler has returned, so
+// that Events is complete after it. Handshakes that come after Close are
+// refused with 503.
+func (h *Handler) Close() {
+	h.mu.Lock()
+	h.closed = true
+	for c, e := range h.open {
+		e.stopped = true
+		c.Close()
+	}
+	h.mu.Unlock()
+	h.wg.Wait()
+}
+
+// begin counts a handshake in, before its 101 goes out, so that Close
+// waits for it; false once Close has begun.
+func (h *Handler) begin() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return false
+	}
+	h.wg.Add(1)
+	return true
+}
+
+// serve runs one WebSocket connection to its event, which it records; a
+// connection that Close ends is recorded as open when the server stopped.
+// begin came first.
+func (h *Handler) serve(c *Conn, e *ConnEvent, run func()) {
+	defer h.wg.Done()
+	h.mu.Lock()
+	h.open[c] = e
+	if h.closed { // Close began between the handshake and now
+		e.stopped = true
+		c.Close()
+	}
+	h.mu.Unlock()
+	run()
+	h.mu.Lock()
+	delete(h.open, c)
+	if e.stopped {
+		e.Got, e.GotText, e.GotBytes, e.Verdict, e.Rule, e.Grade = "still open when the server stopped", "", nil, "", "", ""
+		if e.waiting {
+			e.Sent = "nothing yet: it was waiting for after="
+		}
+	}
+	h.mu.Unlock()
+	h.record(*e)
 }
 
 //go:embed page.html
@@ -132,7 +221,11 @@ const maxAfter = time.Minute
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path, arrived := r.URL.Path, time.Now()
-	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+	upgrade := strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+	if h.guard(w, r, upgrade) {
+		return
+	}
+	if !upgrade {
 		switch path {
 		case "/":
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -140,8 +233,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case "/cases":
 			h.serveCases(w)
 		case "/events":
-			w.Header().Set("Content-Type", "application/json")
-			json.NewEncoder(w).Encode(h.Events())
+			h.serveEvents(w, r)
 		case "/plan":
 			w.Header().Set("Content-Type", "application/json")
 			json.NewEncoder(w).Encode(pagePlan())
@@ -162,7 +254,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var run func(c *Conn, e *ConnEvent)
 	switch {
 	case path == "/" && len(h.script) > 0:
-		run = func(c *Conn, e *ConnEvent) { h.scriptStep(c, e, arrived) }
+		who := clientKey(r)
+		run = func(c *Conn, e *ConnEvent) { h.scriptStep(c, e, who, arrived) }
 	case strings.HasPrefix(path, "/close/"):
 		code, err := strconv.Atoi(strings.TrimPrefix(path, "/close/"))
 		if err != nil || code < 0 || code > 65535 {
@@ -170,6 +263,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		text := r.URL.Query().Get("reason")
+		if len(text) > maxReasonParam {
+			http.Error(w, fmt.Sprintf("reason= has %d bytes: at most %d here (a Close frame carries at most 123, §5.5)", len(text), maxReasonParam), http.StatusBadRequest)
+			return
+		}
 		run = func(c *Conn, e *ConnEvent) {
 			body := append(binary.BigEndian.AppendUint16(nil, uint16(code)), text...)
 			h.closeWith(c, e, CaseFor("close "+strconv.Itoa(code), body))
@@ -195,19 +292,37 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no such path: "+path, http.StatusNotFound)
 		return
 	}
+	if !h.begin() {
+		http.Error(w, "the server is stopping", http.StatusServiceUnavailable)
+		return
+	}
 	conn, br, err := wsframe.Upgrade(w, r)
 	if err != nil {
+		h.wg.Done()
 		return
 	}
 	defer conn.Close()
 	c := ServerConn(conn, br, h.timeout)
-	e := ConnEvent{Remote: r.RemoteAddr, Path: r.URL.RequestURI()}
-	if after > 0 {
-		time.Sleep(after)
-	}
-	e.Time = time.Now()
-	run(c, &e)
-	h.record(e)
+	e := ConnEvent{Remote: r.RemoteAddr, Path: cut(r.URL.RequestURI(), maxPathKept)}
+	h.serve(c, &e, func() {
+		if after > 0 && !awaitClient(conn, br, after) {
+			e.waiting = true
+			e.Time, e.Sent, e.Got = time.Now(), "nothing: the client left during after="+after.String(), "dropped"
+			return
+		}
+		e.Time = time.Now()
+		run(c, &e)
+	})
+}
+
+// awaitClient waits d for the client of conn to do nothing, and reports
+// whether it is still there: a connection the client closes, or the
+// server's Close, ends the wait. What the client sends stays in br.
+func awaitClient(conn net.Conn, br *bufio.Reader, d time.Duration) bool {
+	conn.SetReadDeadline(time.Now().Add(d))
+	_, err := br.Peek(1)
+	conn.SetReadDeadline(time.Time{})
+	return err == nil || errors.Is(err, os.ErrDeadlineExceeded)
 }
 
 func parseAfter(s string) (time.Duration, error) {
@@ -231,15 +346,22 @@ func (h *Handler) closeWith(conn *Conn, e *ConnEvent, c Case) {
 	}
 	got := conn.Send(c, start, start.Add(wait))
 	res := Judge(c, got)
-	e.Got, e.GotText, e.GotBytes = res.Got, res.GotText, res.GotBytes
+	e.Got, e.GotText, e.GotBytes = res.Got, cut(res.GotText, maxTextKept), cutBytes(res.GotBytes)
 	e.Verdict, e.Rule = res.Verdict, res.Rule
 	if c.Autobahn != "" { // the grade of a case Autobahn has
 		e.Autobahn, e.Grade = c.Autobahn, res.Grade
 	}
 }
 
+// cutBytes keeps the first maxTextKept bytes of b: a Close body longer
+// than that breaks §5.5, and its length is in Got.
+func cutBytes(b []byte) HexBytes { return HexBytes(bytes.Clone(b[:min(len(b), maxTextKept)])) }
+
 func sentOf(c Case) string {
-	s := "Close " + strings.TrimSpace(fmt.Sprintf("% x", c.Payload))
+	s := "Close " + strings.TrimSpace(fmt.Sprintf("% x", c.Payload[:min(len(c.Payload), 64)]))
+	if len(c.Payload) > 64 {
+		s += fmt.Sprintf(" … (%d bytes)", len(c.Payload))
+	}
 	if len(c.Payload) == 0 {
 		s = "empty Close"
 	}
@@ -277,9 +399,9 @@ func (h *Handler) echo(c *Conn, e *ConnEvent) {
 	e.Sent = "waited for the client's Close"
 	got := c.ReadReply()
 	j := JudgeSent(got)
-	e.Got, e.GotText, e.Verdict, e.Rule = got.String(), got.Text(), j.Verdict, j.Rule
+	e.Got, e.GotText, e.Verdict, e.Rule = got.String(), cut(got.Text(), maxTextKept), j.Verdict, j.Rule
 	if got.closed() {
-		e.GotBytes = got.Body
+		e.GotBytes = cutBytes(got.Body)
 		c.WriteFrames([]Frame{{Op: wsframe.OpClose, Payload: CaseFor("", got.Body).Want().Body}})
 	}
 }
@@ -405,3 +527,33 @@ td.tolerated { background: #fff3c4; }
 td.wrong { background: #f8d0d0; font-weight: bold; }
 #status { margin: 0.5em 0 1em; }
 `
+
+// maxEventsPage bounds the events one GET /events answers.
+const maxEventsPage = 500
+
+// serveEvents answers GET /events?after=SEQ&limit=N: the kept events with
+// a Seq above SEQ (default 0), oldest first, at most N (default and most
+// maxEventsPage); ask again with after= the last Seq for the next page.
+func (h *Handler) serveEvents(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	after, limit := 0, maxEventsPage
+	for name, p := range map[string]*int{"after": &after, "limit": &limit} {
+		if s := q.Get(name); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 0 {
+				http.Error(w, fmt.Sprintf("%s=%q: a number from 0 up", name, cut(s, 20)), http.StatusBadRequest)
+				return
+			}
+			*p = n
+		}
+	}
+	limit = min(limit, maxEventsPage)
+	page := []ConnEvent{}
+	for _, e := range h.Events() {
+		if e.Seq > after && len(page) < limit {
+			page = append(page, e)
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(page)
+}

@@ -26,15 +26,26 @@ type Event = probe.ConnEvent
 // ServerOption changes how a Server behaves.
 type ServerOption = probe.HandlerOption
 
-// NewServer starts a Server on a free port of 127.0.0.1. Close it when done.
+// NewServer starts a Server on a free port of 127.0.0.1, with the bounds
+// of [probe.Handler.HTTPServer] and [probe.LimitListener]. Close it when
+// done.
 func NewServer(opts ...ServerOption) *Server {
 	h := probe.NewHandler(opts...)
-	srv := httptest.NewServer(h)
+	srv := httptest.NewUnstartedServer(h)
+	bounded := h.HTTPServer()
+	srv.Config.ReadHeaderTimeout, srv.Config.ReadTimeout = bounded.ReadHeaderTimeout, bounded.ReadTimeout
+	srv.Config.IdleTimeout, srv.Config.MaxHeaderBytes = bounded.IdleTimeout, bounded.MaxHeaderBytes
+	srv.Listener = probe.LimitListener(srv.Listener, 0)
+	srv.Start()
 	return &Server{URL: "ws" + strings.TrimPrefix(srv.URL, "http"), Handler: h, srv: srv}
 }
 
-// Close stops the server and ends every connection it holds.
+// Close stops the server: it ends every connection it holds, each recorded
+// as open when the server stopped, and waits for every handler, as
+// httptest.Server.Close waits for requests, so that Events and Reconnects
+// are complete once it returns.
 func (s *Server) Close() {
+	s.Handler.Close()
 	s.srv.CloseClientConnections()
 	s.srv.Close()
 }

@@ -4,8 +4,12 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
+	"maps"
+	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -98,6 +102,7 @@ func TestServerBadRequests(t *testing.T) {
 		"/close/1000?after=x": "after=",
 		"/raw/9.9.9":          "no probe case",
 		"/nothing":            "no such path",
+		"/close/1000?reason=" + strings.Repeat("x", 1025): "reason= has 1025 bytes: at most 1024",
 	} {
 		_, err := probe.Dial(context.Background(), srv.URL+path, probe.DialOptions{Timeout: time.Second})
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -153,35 +158,95 @@ func TestServerSilentAndDrop(t *testing.T) {
 }
 
 // TestScriptNaiveClient: a client that comes straight back, whatever the
-// code, is wrong after 1012 and 1013, loops after 1008, and has no back-off
-// after 1001.
+// code, is wrong after 1012 and 1013, has no back-off after 1001, and past
+// five returns in a second is a loop, whatever the code; repeated rows
+// collapse into one with a count.
 func TestScriptNaiveClient(t *testing.T) {
 	var mu sync.Mutex
 	var lines []string
-	srv := reasonstest.NewServer(reasonstest.Script(1012, 1013, 1001, 1001, 1001, 1008, 1008, 1008, 1008, 1008),
+	srv := reasonstest.NewServer(reasonstest.Script(1012, 1013, 1001, 1001, 1001, 1008),
 		reasonstest.OnEvent(func(e reasonstest.Event) { mu.Lock(); lines = append(lines, e.Note); mu.Unlock() }))
 	defer srv.Close()
 	for range 11 {
 		client(t, srv, "/", echo)
 	}
+	type row struct {
+		step, count int
+		code        reasons.Reason
+		verdict     probe.Verdict
+		rule        string // words the rule holds
+	}
+	want := []row{
+		{1, 1, 1012, probe.Wrong, "5s to 30s SHOULD"},
+		{2, 1, 1013, probe.Wrong, "1013 SHOULD"},
+		{3, 2, 1001, probe.OK, ""},
+		{5, 1, 1001, probe.Wrong, "no back-off §7.2.3 SHOULD"},
+		{6, 5, 1008, probe.Wrong, "loop 5 1s"},
+		{11, 1, 1008, probe.OK, ""}, // not back
+	}
 	rows := srv.Reconnects()
-	if len(rows) != 11 {
-		t.Fatalf("%d steps, want 11", len(rows))
+	if len(rows) != len(want) {
+		t.Fatalf("%d rows, want %d: %+v", len(rows), len(want), rows)
 	}
-	want := []probe.Verdict{probe.Wrong, probe.Wrong, probe.OK, probe.OK, probe.Wrong,
-		probe.Tolerated, probe.Tolerated, probe.Tolerated, probe.Wrong, probe.Wrong, probe.OK}
 	for i, r := range rows {
-		if r.Verdict != want[i] {
-			t.Errorf("step %d (%d, %s, back %v after %v): %s (%s), want %s", r.Step, r.Code, r.Advice, r.Back, r.BackAfter, r.Verdict, r.Rule, want[i])
+		w := want[i]
+		if r.Step != w.step || r.Count != w.count || r.Code != w.code || r.Verdict != w.verdict {
+			t.Errorf("row %d: step %d ×%d, %d, %s (%s); want step %d ×%d, %d, %s", i, r.Step, r.Count, r.Code, r.Verdict, r.Rule, w.step, w.count, w.code, w.verdict)
 		}
-	}
-	if rows[0].Code != reasons.ServiceRestart || !strings.Contains(rows[0].Rule, "5s to 30s") || !strings.Contains(rows[4].Rule, "no back-off") {
-		t.Errorf("rules: %q, %q", rows[0].Rule, rows[4].Rule)
+		for _, word := range strings.Fields(w.rule) {
+			if !strings.Contains(r.Rule, word) {
+				t.Errorf("row %d: rule %q does not say %q", i, r.Rule, word)
+			}
+		}
 	}
 	mu.Lock()
 	defer mu.Unlock()
 	if len(lines) != 11 || lines[0] != "step 1: 1012 ServiceRestart" || lines[10] != "step 11: 1008 PolicyViolation" {
 		t.Errorf("notes %q", lines)
+	}
+}
+
+// TestScriptRefusalLoop: returns after a code advised denied, spaced so
+// that no second holds more than five, are tolerated three times in a row
+// and wrong the fourth: a loop.
+func TestScriptRefusalLoop(t *testing.T) {
+	srv := reasonstest.NewServer(reasonstest.Script(1008))
+	defer srv.Close()
+	for i := range 5 {
+		if i > 0 {
+			time.Sleep(250 * time.Millisecond)
+		}
+		client(t, srv, "/", echo)
+	}
+	rows := srv.Reconnects()
+	got := ""
+	for _, r := range rows {
+		got += fmt.Sprintf("%d×%d %s; ", r.Step, r.Count, r.Verdict)
+	}
+	if got != "1×3 tolerated; 4×1 wrong; 5×1 ok; " || !strings.Contains(rows[1].Rule, "4 or more returns in a row") {
+		t.Errorf("rows %s (%q), want 1×3 tolerated; 4×1 wrong; 5×1 ok", got, rows[1].Rule)
+	}
+}
+
+// TestScriptPerClient: each client has its own place in the script, by
+// client= or by origin and IP, and the report groups by client.
+func TestScriptPerClient(t *testing.T) {
+	srv := reasonstest.NewServer(reasonstest.Script(1001, 1013))
+	defer srv.Close()
+	client(t, srv, "/?client=a", echo)
+	client(t, srv, "/?client=b", echo) // b's first step: 1001, not a's second
+	client(t, srv, "/?client=a", echo)
+	var got []string
+	for _, r := range srv.Reconnects() {
+		got = append(got, fmt.Sprintf("%s %d %d %v", r.Client, r.Step, r.Code, r.Back))
+	}
+	if want := []string{"a 1 1001 true", "a 2 1013 false", "b 1 1001 false"}; !slices.Equal(got, want) {
+		t.Errorf("rows %q, want %q", got, want)
+	}
+	for _, e := range srv.Events() {
+		if !strings.HasPrefix(e.Path, "/?client="+e.Client) {
+			t.Errorf("event %s counted for client %q", e.Path, e.Client)
+		}
 	}
 }
 
@@ -260,5 +325,198 @@ func TestServerCheck(t *testing.T) {
 	}
 	if len(rec.logs) != 1 || !strings.HasPrefix(rec.logs[0], "tolerated, not a failure: /close/1000: sent Close 03 e8, got empty") {
 		t.Errorf("logs %q, want one for the empty Close", rec.logs)
+	}
+}
+
+// TestServerCloseCompletesEvents: Events right after Close holds every
+// connection, the ones still open recorded as such, in every run.
+func TestServerCloseCompletesEvents(t *testing.T) {
+	for run := range 100 {
+		srv := reasonstest.NewServer(reasonstest.ClientTimeout(5 * time.Second))
+		c1, err := probe.Dial(context.Background(), srv.URL+"/close/1000", probe.DialOptions{Timeout: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c1.ReadReply()
+		c1.Write(echo([]byte{0x03, 0xe8}))
+		c1.AwaitTCPClose() // its handshake is done: the server closed TCP
+		// One still waiting: the server has not closed it yet.
+		c2, err := probe.Dial(context.Background(), srv.URL+"/close/1000?after=1m", probe.DialOptions{Timeout: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv.Close()
+		c1.Close()
+		c2.Close()
+		ev := srv.Events()
+		if len(ev) != 2 {
+			t.Fatalf("run %d: %d events after Close, want 2: %+v", run, len(ev), ev)
+		}
+		var got []string
+		for _, e := range ev {
+			got = append(got, e.Path+": "+e.Got)
+		}
+		slices.Sort(got)
+		if want := []string{"/close/1000: 1000", "/close/1000?after=1m: still open when the server stopped"}; !slices.Equal(got, want) {
+			t.Fatalf("run %d: events %q, want %q", run, got, want)
+		}
+	}
+}
+
+// TestServerGuards: a foreign Host is refused (DNS rebinding), a page of
+// another origin may neither post nor open WebSockets, a client with no
+// Origin (not a browser) may, and so may the server's own page.
+func TestServerGuards(t *testing.T) {
+	srv := reasonstest.NewServer(probe.AllowOrigin("http://localhost:3000"))
+	defer srv.Close()
+	httpURL := "http" + strings.TrimPrefix(srv.URL, "ws")
+	do := func(method, path string, header map[string]string) (int, string) {
+		req, _ := http.NewRequest(method, httpURL+path, strings.NewReader("[]"))
+		for k, v := range header {
+			if k == "Host" {
+				req.Host = v
+			} else {
+				req.Header.Set(k, v)
+			}
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	own := "http://" + strings.TrimPrefix(httpURL, "http://")
+	ws := map[string]string{"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}
+	with := func(m map[string]string, k, v string) map[string]string {
+		n := maps.Clone(m)
+		if n == nil {
+			n = map[string]string{}
+		}
+		n[k] = v
+		return n
+	}
+	for _, tc := range []struct {
+		name, method, path string
+		header             map[string]string
+		status             int
+		says               string
+	}{
+		{"foreign Host", "GET", "/events", map[string]string{"Host": "attacker.example"}, 403, `Host "attacker.example"`},
+		{"foreign Host on a WebSocket", "GET", "/echo", with(ws, "Host", "attacker.example:80"), 403, "rebind"},
+		{"localhost", "GET", "/events", map[string]string{"Host": "localhost"}, 200, ""},
+		{"[::1]", "GET", "/events", map[string]string{"Host": "[::1]:9"}, 200, ""},
+		{"cross-origin POST", "POST", "/page-results", map[string]string{"Origin": "http://evil.example"}, 403, "may not post"},
+		{"allowed origin may not POST", "POST", "/page-results", map[string]string{"Origin": "http://localhost:3000"}, 403, "may not post"},
+		{"own page's POST", "POST", "/page-results", map[string]string{"Origin": own}, 200, ""},
+		{"cross-origin WebSocket", "GET", "/echo", with(ws, "Origin", "http://evil.example"), 403, "-origin"},
+		{"allowed origin's WebSocket", "GET", "/close/1000", with(ws, "Origin", "http://localhost:3000"), 101, ""},
+		{"own page's WebSocket", "GET", "/close/1000", with(ws, "Origin", own), 101, ""},
+		{"no Origin: not a browser", "GET", "/close/1000", ws, 101, ""},
+	} {
+		status, body := do(tc.method, tc.path, tc.header)
+		if status != tc.status || !strings.Contains(body, tc.says) {
+			t.Errorf("%s: %d %q, want %d saying %q", tc.name, status, body, tc.status, tc.says)
+		}
+	}
+}
+
+// TestServerBounds: the events are a ring, each cut to its stated length;
+// /events pages; a client that leaves during after= ends the wait.
+func TestServerBounds(t *testing.T) {
+	srv := reasonstest.NewServer(probe.KeepEvents(3), reasonstest.ClientTimeout(time.Second))
+	defer srv.Close()
+	long := strings.Repeat("p", 300)
+	for i := range 5 {
+		client(t, srv, fmt.Sprintf("/close/1000?n=%d&x=%s", i, long), func([]byte) []byte {
+			return masked(append([]byte{0x03, 0xe8}, strings.Repeat("r", 200)...)) // breaks §5.5
+		})
+	}
+	ev := lastEvent(t, srv, 3)
+	all := srv.Events()
+	if len(all) != 3 || all[0].Seq != 3 || ev.Seq != 5 {
+		t.Fatalf("%d events, seqs %d..%d; want the last 3 of 5", len(all), all[0].Seq, ev.Seq)
+	}
+	if len(ev.Path) > 256+20 || !strings.Contains(ev.Path, "… (") || len(ev.GotText) > 125+20 || !strings.Contains(ev.GotText, "… (200 bytes)") || len(ev.GotBytes) != 125 {
+		t.Errorf("not cut: path %d bytes, text %q, %d bytes kept", len(ev.Path), ev.GotText, len(ev.GotBytes))
+	}
+	if ev.Verdict != probe.Wrong || !strings.Contains(ev.Rule, "§5.5") {
+		t.Errorf("a 202-byte Close: %s (%s), want wrong by §5.5", ev.Verdict, ev.Rule)
+	}
+	resp, err := http.Get("http" + strings.TrimPrefix(srv.URL, "ws") + "/events?after=3&limit=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page []reasonstest.Event
+	json.NewDecoder(resp.Body).Decode(&page)
+	resp.Body.Close()
+	if len(page) != 1 || page[0].Seq != 4 {
+		t.Errorf("/events?after=3&limit=1: %d events, want the one numbered 4", len(page))
+	}
+
+	// A client that leaves during a minute's after= ends the wait.
+	c, err := probe.Dial(context.Background(), srv.URL+"/close/1000?after=1m", probe.DialOptions{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	for end := time.Now().Add(3 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if ev := srv.Events(); ev[len(ev)-1].Seq == 6 {
+			if e := ev[len(ev)-1]; !strings.Contains(e.Sent, "left during after=1m") {
+				t.Errorf("event %+v, want the client gone during the wait", e)
+			}
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatal("no event for the client that left during after=")
+		}
+	}
+}
+
+// TestServerConnectionLimit: past the limit, a connection is answered 503
+// with the reason, and the server still answers once one is free.
+func TestServerConnectionLimit(t *testing.T) {
+	srv := reasonstest.NewServer()
+	defer srv.Close()
+	addr := strings.TrimPrefix(srv.URL, "ws://")
+	var held []net.Conn
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	for range probe.DefaultMaxConns {
+		c, err := net.Dial("tcp", addr) // idle: no request
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	// One more is refused at once, before it sends a request.
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	refusal, _ := io.ReadAll(c)
+	c.Close()
+	if !strings.HasPrefix(string(refusal), "HTTP/1.1 503 Service Unavailable\r\n") || !strings.Contains(string(refusal), fmt.Sprintf("at most %d at once", probe.DefaultMaxConns)) {
+		t.Errorf("over the limit: %q, want 503 saying why", refusal)
+	}
+	held[0].Close()
+	held = held[1:]
+	for end := time.Now().Add(3 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		resp, err := http.Get("http://" + addr + "/cases")
+		if err == nil && resp.StatusCode == http.StatusOK {
+			resp.Body.Close()
+			break
+		}
+		if err == nil {
+			resp.Body.Close()
+		}
+		if time.Now().After(end) {
+			t.Fatal("the server did not answer once a connection was free")
+		}
 	}
 }

@@ -8,12 +8,12 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/wsreasons/reasons"
@@ -53,19 +53,37 @@ A client's answer is judged as the probe judges a server's, with a client's
 rule on masking (§5.3): ok, tolerated or wrong, with the rule.
 
 With -script 1012,1013,1006,1001,1008 each new WebSocket connection on /
-gets the next code (1006: TCP cut; 1005: an empty Close; the last step
-repeats), and the report judges when the client came back against the
-code's advice (wsreason CODE shows it): within 5 s of 1012, at all after
-1013, a fourth time in a row after 1002 or 1008, or three times within a
-second after 1001 or 1006 is wrong.
+gets its client's next code (1006: TCP cut; 1005: an empty Close; the last
+step repeats; a client is its client= query parameter, else its page's
+origin and its IP), and the report judges, client by client, when it came
+back against the code's advice (wsreason CODE shows it): within 5 s of 1012
+or at all after 1013 (the IANA registrations' SHOULD), a fourth time in a
+row after 1002 or 1008, three times within a second after 1001 or 1006
+(RFC 6455 §7.2.3, SHOULD), or more than five times in a second after any
+code is wrong. Repeated rows collapse into one with a count.
+
+It is safe to leave running: it answers only requests whose Host is a
+loopback name or -addr's host (against DNS rebinding), opens WebSockets for
+its own page, for clients that send no Origin (not browsers) and for the
+origins -origin names, takes POSTs from its own page only, keeps the last
+-events events with reasons and paths cut to 125 and 256 bytes, refuses
+reason= over 1024 bytes, closes idle HTTP connections after 30 s, and
+answers 503 past -max-conns open connections. GET /events pages with
+?after=SEQ&limit=N (at most 500).
 
 Flags:
-  -addr A      the address to listen on (default 127.0.0.1:8080)
+  -addr A      the address to listen on (default 127.0.0.1:8080); another
+               than a loopback address exposes the server to the network,
+               and a line on stderr says so
+  -origin O    let pages of origin O open WebSockets (repeatable; * for any)
   -script C    comma-separated close codes for the reconnect script
   -json        one JSON object per line: each event, then each report row;
                the address line goes to stderr
-  -for DUR     stop after DUR and print the report (default: until Ctrl-C)
+  -for DUR     stop after DUR and print the report (default: until Ctrl-C
+               or SIGTERM, which print it too)
   -timeout D   how long to wait for a client's answer (default 5s)
+  -events N    how many events to keep (default 1000)
+  -max-conns N how many connections to hold at once (default 256)
   -h           this help
 
 Exit status: 0 when nothing was wrong, 1 when an event or a report row
@@ -73,11 +91,14 @@ was, 2 for bad arguments or an address it cannot listen on.
 `
 
 type serveOptions struct {
-	addr    string
-	script  []reasons.Reason
-	json    bool
-	dur     time.Duration
-	timeout time.Duration
+	addr     string
+	origins  []string
+	script   []reasons.Reason
+	json     bool
+	dur      time.Duration
+	timeout  time.Duration
+	events   int
+	maxConns int
 }
 
 func parseServeArgs(args []string) (serveOptions, error) {
@@ -86,6 +107,15 @@ func parseServeArgs(args []string) (serveOptions, error) {
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	fs.StringVar(&opts.addr, "addr", "127.0.0.1:8080", "")
+	fs.Func("origin", "", func(s string) error {
+		if s != "*" && (!strings.HasPrefix(s, "http://") && !strings.HasPrefix(s, "https://") || strings.Count(s, "/") != 2) {
+			return fmt.Errorf("%q is not an origin such as http://localhost:3000, nor *", s)
+		}
+		opts.origins = append(opts.origins, s)
+		return nil
+	})
+	fs.IntVar(&opts.events, "events", probe.DefaultKeepEvents, "")
+	fs.IntVar(&opts.maxConns, "max-conns", probe.DefaultMaxConns, "")
 	fs.BoolVar(&opts.json, "json", false, "")
 	durationVar(fs, &opts.dur, "for", 0)
 	durationVar(fs, &opts.timeout, "timeout", probe.DefaultTimeout)
@@ -116,6 +146,10 @@ func parseServeArgs(args []string) (serveOptions, error) {
 		return opts, fmt.Errorf("-for %v: must not be negative", opts.dur)
 	case opts.timeout <= 0:
 		return opts, fmt.Errorf("-timeout %v: must be more than 0", opts.timeout)
+	case opts.events < 1:
+		return opts, fmt.Errorf("-events %d: must be 1 or more", opts.events)
+	case opts.maxConns < 1:
+		return opts, fmt.Errorf("-max-conns %d: must be 1 or more", opts.maxConns)
 	}
 	return opts, nil
 }
@@ -132,7 +166,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "wsreason serve: %v\n", err)
 		return exitUsage
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if opts.dur > 0 {
 		var cancel context.CancelFunc
@@ -153,7 +187,8 @@ func serve(ctx context.Context, opts serveOptions, stdout, stderr io.Writer) int
 		wrong bool
 		enc   = json.NewEncoder(stdout)
 	)
-	h := probe.NewHandler(probe.Script(opts.script...), probe.ClientTimeout(opts.timeout),
+	hopts := []probe.HandlerOption{probe.Script(opts.script...), probe.ClientTimeout(opts.timeout),
+		probe.KeepEvents(opts.events), probe.AllowOrigin(opts.origins...),
 		probe.OnEvent(func(e probe.ConnEvent) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -163,19 +198,27 @@ func serve(ctx context.Context, opts serveOptions, stdout, stderr io.Writer) int
 				return
 			}
 			fmt.Fprintln(stdout, eventLine(e))
-		}))
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: opts.timeout}
-	addr := ln.Addr().String()
+		})}
+	if host, _, err := net.SplitHostPort(opts.addr); err == nil && host != "" {
+		hopts = append(hopts, probe.AllowHost(host))
+	}
+	h := probe.NewHandler(hopts...)
+	srv := h.HTTPServer()
+	addr := dialable(ln.Addr().(*net.TCPAddr))
 	header := stdout
 	if opts.json {
 		header = stderr // stdout holds JSON alone
 	}
+	if ip := ln.Addr().(*net.TCPAddr).IP; !ip.IsLoopback() {
+		fmt.Fprintf(stderr, "wsreason serve: listening on %s, which is not loopback: anyone who can reach it can use it and read every event at /events (remote addresses, request paths, reasons); pages still need -origin\n", ln.Addr())
+	}
 	fmt.Fprintf(header, "Serving ws://%s/ (the browser page is http://%s/); stop with Ctrl-C.\n", addr, addr)
-	go srv.Serve(ln)
+	go srv.Serve(probe.LimitListener(ln, opts.maxConns))
 	<-ctx.Done()
 	shutdown, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	srv.Shutdown(shutdown)
+	srv.Shutdown(shutdown) // stops listening; WebSockets are the Handler's
+	h.Close()              // ends them, each recorded as open at the stop
 	srv.Close()
 
 	mu.Lock()
@@ -188,13 +231,22 @@ func serve(ctx context.Context, opts serveOptions, stdout, stderr io.Writer) int
 		for _, r := range rows {
 			enc.Encode(r)
 		}
-	} else if len(opts.script) > 0 {
+	} else {
 		writeReconnects(stdout, rows)
 	}
 	if wrong {
 		return exitInvalid
 	}
 	return exitOK
+}
+
+// dialable is the address a client dials to reach a listener on a: the
+// loopback address for a listener on every interface (":0", "[::]:8080").
+func dialable(a *net.TCPAddr) string {
+	if a.IP.IsUnspecified() {
+		return net.JoinHostPort("127.0.0.1", strconv.Itoa(a.Port))
+	}
+	return a.String()
 }
 
 // eventLine is one event as a line of text.
@@ -220,13 +272,25 @@ func eventLine(e probe.ConnEvent) string {
 }
 
 func writeReconnects(w io.Writer, rows []probe.Reconnect) {
-	fmt.Fprintf(w, "\nReconnect report: %d steps.\n", len(rows))
-	fmt.Fprintf(w, "%-4s  %-5s  %-15s  %-10s  %-9s  %s\n", "STEP", "CODE", "ADVICE", "BACK AFTER", "VERDICT", "RULE")
+	steps := 0
+	for _, r := range rows {
+		steps += r.Count
+	}
+	fmt.Fprintf(w, "\nReconnect report: %d steps in %d rows.\n", steps, len(rows))
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "%-21s  %-9s  %-5s  %-15s  %-10s  %-9s  %s\n", "CLIENT", "STEP", "CODE", "ADVICE", "BACK AFTER", "VERDICT", "RULE")
 	for _, r := range rows {
 		back := "not back"
 		if r.Back {
 			back = r.BackAfter.Round(time.Millisecond).String()
 		}
-		fmt.Fprintln(w, strings.TrimRight(fmt.Sprintf("%-4d  %-5d  %-15s  %-10s  %-9s  %s", r.Step, uint16(r.Code), r.Advice, back, r.Verdict, r.Rule), " "))
+		step := strconv.Itoa(r.Step)
+		if r.Count > 1 {
+			step = fmt.Sprintf("%d-%d", r.Step, r.Step+r.Count-1)
+			back += fmt.Sprintf(" (×%d in %v)", r.Count, r.Span.Round(time.Millisecond))
+		}
+		fmt.Fprintln(w, strings.TrimRight(fmt.Sprintf("%-21s  %-9s  %-5d  %-15s  %-10s  %-9s  %s", clip(r.Client, 21), step, uint16(r.Code), r.Advice, back, r.Verdict, r.Rule), " "))
 	}
 }
