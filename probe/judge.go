@@ -9,7 +9,12 @@ import (
 	"github.com/wsreasons/reasons"
 )
 
-// Verdict is RFC 6455's judgment of a Reply.
+// Verdict is the judgment of what an endpoint did: of a Reply, by RFC
+// 6455 and the IANA registry; of a reconnecting client's return
+// ([Handler.Reconnects]), by the text each rule cites. A return that breaks
+// a SHOULD of that text is Wrong as much as one that breaks a MUST: a
+// reconnect check exists to catch exactly those, and each rule says which
+// it is.
 type Verdict string
 
 // The three verdicts.
