@@ -85,6 +85,9 @@ type ConnEvent struct {
 //	/echo                              waits for the client's Close frame, judges it by
 //	                                   the rules on sending one, and answers it as package
 //	                                   reasons does (1002 for a code that may not be sent)
+//	/status/CODE?retry-after=SECONDS   refuses the handshake with HTTP status CODE
+//	                                   (400-599) and that Retry-After, a step of the
+//	                                   client's script (see [Handler.Reconnects])
 //	/                                  a WebSocket: the next step of the script (see
 //	                                   [Script]); otherwise the page that runs the
 //	                                   close cases in a browser, whose table
@@ -244,6 +247,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		default:
 			http.Error(w, "not a WebSocket request: "+path+" wants Upgrade: websocket", http.StatusBadRequest)
 		}
+		return
+	}
+	if strings.HasPrefix(path, "/status/") {
+		h.refuseHandshake(w, r, arrived)
 		return
 	}
 	after, err := parseAfter(r.URL.Query().Get("after"))

@@ -520,3 +520,44 @@ func TestServerConnectionLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestScriptRefusedHandshakes: /status/CODE refuses the handshake, and the
+// client's returns are judged: before Retry-After is wrong, a fourth 401
+// in a row is a loop, and a return after Retry-After is ok.
+func TestScriptRefusedHandshakes(t *testing.T) {
+	srv := reasonstest.NewServer()
+	defer srv.Close()
+	dial := func(path string) {
+		_, err := probe.Dial(context.Background(), srv.URL+path, probe.DialOptions{Timeout: time.Second})
+		if err == nil || !strings.Contains(err.Error(), "not 101") {
+			t.Fatalf("%s: %v, want the handshake refused", path, err)
+		}
+	}
+	dial("/status/429?retry-after=1&client=eager")
+	dial("/status/429?retry-after=1&client=eager") // at once: before Retry-After
+	dial("/status/503?retry-after=1&client=patient")
+	time.Sleep(1100 * time.Millisecond)
+	dial("/status/503?retry-after=1&client=patient") // after it
+	for i := range 5 {
+		if i > 0 {
+			time.Sleep(250 * time.Millisecond)
+		}
+		dial("/status/401?client=token")
+	}
+	var got []string
+	for _, r := range srv.Reconnects() {
+		got = append(got, fmt.Sprintf("%s %d×%d %d %s", r.Client, r.Step, r.Count, r.Status, r.Verdict))
+	}
+	want := []string{"eager 1×1 429 wrong", "eager 2×1 429 tolerated", "patient 1×1 503 ok", "patient 2×1 503 tolerated",
+		"token 1×3 401 tolerated", "token 4×1 401 wrong", "token 5×1 401 ok"}
+	if !slices.Equal(got, want) {
+		t.Errorf("rows\n%q\nwant\n%q", got, want)
+	}
+	rows := srv.Reconnects()
+	if !strings.Contains(rows[0].Rule, "RFC 6585 §4") || !strings.Contains(rows[0].Rule, "Retry-After of 1s") || !strings.Contains(rows[5].Rule, "a loop") {
+		t.Errorf("rules %q, %q", rows[0].Rule, rows[5].Rule)
+	}
+	if e := lastEvent(t, srv, 1); e.Sent != "handshake refused: 429 Too Many Requests, Retry-After: 1" || e.Note != "step 1: HTTP 429" {
+		t.Errorf("event %+v", e)
+	}
+}

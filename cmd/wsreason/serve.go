@@ -43,6 +43,10 @@ It listens on 127.0.0.1 unless -addr names another address, and answers:
       waits for the client to close, judges its Close frame by the rules on
       sending one, and answers as package reasons does: the echo of a valid
       code, 1002 for a code that may not be sent
+  ws://HOST/status/CODE?retry-after=SECONDS
+      refuses the handshake with HTTP status CODE (400-599) and that
+      Retry-After: the report judges the client's returns (before
+      Retry-After, or a loop on 401, 403 or 404, is wrong)
   ws://HOST/
       with -script, the next step of the script for each new connection
   http://HOST/
@@ -280,7 +284,7 @@ func writeReconnects(w io.Writer, rows []probe.Reconnect) {
 	if len(rows) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "%-21s  %-9s  %-5s  %-15s  %-10s  %-9s  %s\n", "CLIENT", "STEP", "CODE", "ADVICE", "BACK AFTER", "VERDICT", "RULE")
+	fmt.Fprintf(w, "%-21s  %-9s  %-8s  %-15s  %-10s  %-9s  %s\n", "CLIENT", "STEP", "CODE", "ADVICE", "BACK AFTER", "VERDICT", "RULE")
 	for _, r := range rows {
 		back := "not back"
 		if r.Back {
@@ -291,6 +295,10 @@ func writeReconnects(w io.Writer, rows []probe.Reconnect) {
 			step = fmt.Sprintf("%d-%d", r.Step, r.Step+r.Count-1)
 			back += fmt.Sprintf(" (×%d in %v)", r.Count, r.Span.Round(time.Millisecond))
 		}
-		fmt.Fprintln(w, strings.TrimRight(fmt.Sprintf("%-21s  %-9s  %-5d  %-15s  %-10s  %-9s  %s", clip(r.Client, 21), step, uint16(r.Code), r.Advice, back, r.Verdict, r.Rule), " "))
+		code := strconv.Itoa(int(r.Code))
+		if r.Status != 0 {
+			code = "HTTP " + strconv.Itoa(r.Status) // a refused handshake
+		}
+		fmt.Fprintln(w, strings.TrimRight(fmt.Sprintf("%-21s  %-9s  %-8s  %-15s  %-10s  %-9s  %s", clip(r.Client, 21), step, code, r.Advice, back, r.Verdict, r.Rule), " "))
 	}
 }
