@@ -108,6 +108,7 @@ type Handler struct {
 	maxEvents int
 	hosts     []string // allowed besides the loopback names
 	origins   []string // allowed besides the Handler's own
+	fleet     *fleet   // with Fleet
 
 	mu      sync.Mutex
 	events  []ConnEvent // a ring of at most maxEvents, events[next] the oldest once full
@@ -118,12 +119,13 @@ type Handler struct {
 	rows    [][]string           // the page's table, as a browser posted it
 	open    map[*Conn]*ConnEvent // the connections being served
 	closed  bool
+	done    chan struct{} // closed by Close
 	wg      sync.WaitGroup
 }
 
 // NewHandler returns a Handler with opts.
 func NewHandler(opts ...HandlerOption) *Handler {
-	h := &Handler{timeout: DefaultTimeout, maxEvents: DefaultKeepEvents, open: map[*Conn]*ConnEvent{}, clients: map[string]*client{}}
+	h := &Handler{timeout: DefaultTimeout, maxEvents: DefaultKeepEvents, open: map[*Conn]*ConnEvent{}, clients: map[string]*client{}, done: make(chan struct{})}
 	for _, o := range opts {
 		o(h)
 	}
@@ -170,6 +172,9 @@ func (h *Handler) record(e ConnEvent) {
 // refused with 503.
 func (h *Handler) Close() {
 	h.mu.Lock()
+	if !h.closed {
+		close(h.done)
+	}
 	h.closed = true
 	for c, e := range h.open {
 		e.stopped = true
@@ -260,6 +265,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var run func(c *Conn, e *ConnEvent)
 	switch {
+	case path == "/" && h.fleet != nil:
+		run = func(c *Conn, e *ConnEvent) { h.fleetStep(c, e, arrived) }
 	case path == "/" && len(h.script) > 0:
 		who := clientKey(r)
 		run = func(c *Conn, e *ConnEvent) { h.scriptStep(c, e, who, arrived) }
@@ -503,7 +510,11 @@ func (h *Handler) report(w http.ResponseWriter) {
 	var b strings.Builder
 	b.WriteString(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>wsreason serve: report</title><style>`)
 	b.WriteString(pageStyle)
-	b.WriteString(`</style></head><body><h1>How the browser closed WebSockets</h1>`)
+	b.WriteString(`</style></head><body>`)
+	if f := h.Fleet(); f != nil {
+		b.WriteString(`<h1>How the fleet came back</h1><p>` + html.EscapeString(f.String()) + `</p>` + fleetSVG(f))
+	}
+	b.WriteString(`<h1>How the browser closed WebSockets</h1>`)
 	if len(rows) == 0 {
 		b.WriteString(`<p>No browser has run the page at / yet.</p>`)
 	}

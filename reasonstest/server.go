@@ -61,9 +61,15 @@ func OnEvent(f func(Event)) ServerOption { return probe.OnEvent(f) }
 // (5 s without it).
 func ClientTimeout(d time.Duration) ServerOption { return probe.ClientTimeout(d) }
 
+// Fleet makes the server hold the first n connections on / until all are
+// open, close them together with the script's first code (1012 without a
+// script), and judge how they came back; see [probe.Fleet].
+func Fleet(n int) ServerOption { return probe.Fleet(n) }
+
 // Check reports on t what the server saw so far: an error for each wrong
-// event and each wrong return of a reconnecting client ([probe.Handler.Reconnects]),
-// a log line for each tolerated one.
+// event, each wrong row of the reconnect report ([probe.Handler.Reconnects])
+// and a wrong fleet ([probe.Handler.Fleet]); a log line for each tolerated
+// event and row.
 func (s *Server) Check(t testing.TB) {
 	t.Helper()
 	for _, e := range s.Events() {
@@ -73,6 +79,9 @@ func (s *Server) Check(t testing.TB) {
 		case probe.Tolerated:
 			t.Logf("tolerated, not a failure: %s: sent %s, got %s: %s", e.Path, e.Sent, e.Got, e.Rule)
 		}
+	}
+	if f := s.Handler.Fleet(); f != nil && f.Verdict == probe.Wrong {
+		t.Errorf("wrong: %s", f)
 	}
 	for _, r := range s.Reconnects() {
 		switch r.Verdict {

@@ -561,3 +561,88 @@ func TestScriptRefusedHandshakes(t *testing.T) {
 		t.Errorf("event %+v", e)
 	}
 }
+
+// fleetClient connects to url, reads until the server closes, waits wait,
+// and connects again, holding the second connection open until the test
+// ends it.
+func fleetClient(t *testing.T, url string, wait time.Duration, ready *sync.WaitGroup) *probe.Conn {
+	c, err := probe.Dial(context.Background(), url, probe.DialOptions{Timeout: 10 * time.Second})
+	ready.Done()
+	if err != nil {
+		t.Error(err)
+		return nil
+	}
+	got := c.ReadReply()
+	c.Write(echo(got.Body))
+	c.AwaitTCPClose()
+	c.Close()
+	time.Sleep(wait)
+	back, err := probe.Dial(context.Background(), url, probe.DialOptions{Timeout: 10 * time.Second})
+	if err != nil {
+		t.Error(err)
+		return nil
+	}
+	return back
+}
+
+// TestFleet: a fleet closed at once comes back as a herd when its clients
+// return at once (wrong; after 1012 wrong for coming back within 5 s too),
+// and is ok when their returns are spread.
+func TestFleet(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		script  []reasons.Reason
+		spread  time.Duration // between one client's return and the next's
+		verdict probe.Verdict
+		rule    string
+	}{
+		{"naive after 1012", nil, 0, probe.Wrong, "IANA registration of 1012 5s to 30s SHOULD"},
+		{"naive after 1001", []reasons.Reason{1001}, 0, probe.Wrong, "a herd: 5 of 5 within 1s §7.2.3"},
+		{"spread after 1001", []reasons.Reason{1001}, 600 * time.Millisecond, probe.OK, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := reasonstest.NewServer(reasonstest.Fleet(5), reasonstest.Script(tc.script...))
+			defer srv.Close()
+			var ready, done sync.WaitGroup
+			back := make([]*probe.Conn, 5)
+			for i := range 5 {
+				ready.Add(1)
+				done.Add(1)
+				go func() { defer done.Done(); back[i] = fleetClient(t, srv.URL+"/", time.Duration(i)*tc.spread, &ready) }()
+			}
+			done.Wait()
+			f := srv.Handler.Fleet()
+			for end := time.Now().Add(3 * time.Second); f.Returns < 5 && time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+				f = srv.Handler.Fleet() // the server counts a return once its handler runs
+			}
+			if f.Returns != 5 || f.Verdict != tc.verdict {
+				t.Errorf("%s", f)
+			}
+			for _, w := range strings.Fields(tc.rule) {
+				if !strings.Contains(f.Rule, w) {
+					t.Errorf("rule %q does not say %q", f.Rule, w)
+				}
+			}
+			rec := &recorder{TB: t}
+			srv.Check(rec)
+			if failed := slices.ContainsFunc(rec.errors, func(e string) bool { return strings.Contains(e, "fleet of 5") }); failed != (tc.verdict == probe.Wrong) {
+				t.Errorf("Check's errors %q, want a fleet error: %v", rec.errors, tc.verdict == probe.Wrong)
+			}
+			resp, err := http.Get("http" + strings.TrimPrefix(srv.URL, "ws") + "/report")
+			if err != nil {
+				t.Fatal(err)
+			}
+			page, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if !strings.Contains(string(page), "<svg") || !strings.Contains(string(page), "How the fleet came back") {
+				t.Errorf("/report has no plot of the returns")
+			}
+			srv.Close() // ends the held returns
+			for _, c := range back {
+				if c != nil {
+					c.Close()
+				}
+			}
+		})
+	}
+}

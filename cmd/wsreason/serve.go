@@ -88,6 +88,12 @@ Flags:
   -timeout D   how long to wait for a client's answer (default 5s)
   -events N    how many events to keep (default 1000)
   -max-conns N how many connections to hold at once (default 256)
+  -fleet N     hold the first N connections on / until all N are open, close
+               them together with the script's first code (1012 without
+               -script), as a deploy does, and report how they came back:
+               first, median, p90 and last return, wrong when any is back
+               within 5 s of 1012 (the IANA registration) or more than half
+               within one second of each other (a herd)
   -h           this help
 
 Exit status: 0 when nothing was wrong, 1 when an event or a report row
@@ -103,6 +109,7 @@ type serveOptions struct {
 	timeout  time.Duration
 	events   int
 	maxConns int
+	fleet    int
 }
 
 func parseServeArgs(args []string) (serveOptions, error) {
@@ -120,6 +127,7 @@ func parseServeArgs(args []string) (serveOptions, error) {
 	})
 	fs.IntVar(&opts.events, "events", probe.DefaultKeepEvents, "")
 	fs.IntVar(&opts.maxConns, "max-conns", probe.DefaultMaxConns, "")
+	fs.IntVar(&opts.fleet, "fleet", 0, "")
 	fs.BoolVar(&opts.json, "json", false, "")
 	durationVar(fs, &opts.dur, "for", 0)
 	durationVar(fs, &opts.timeout, "timeout", probe.DefaultTimeout)
@@ -154,6 +162,8 @@ func parseServeArgs(args []string) (serveOptions, error) {
 		return opts, fmt.Errorf("-events %d: must be 1 or more", opts.events)
 	case opts.maxConns < 1:
 		return opts, fmt.Errorf("-max-conns %d: must be 1 or more", opts.maxConns)
+	case opts.fleet < 0 || opts.fleet > opts.maxConns:
+		return opts, fmt.Errorf("-fleet %d: must be from 0 to -max-conns (%d)", opts.fleet, opts.maxConns)
 	}
 	return opts, nil
 }
@@ -192,7 +202,7 @@ func serve(ctx context.Context, opts serveOptions, stdout, stderr io.Writer) int
 		enc   = json.NewEncoder(stdout)
 	)
 	hopts := []probe.HandlerOption{probe.Script(opts.script...), probe.ClientTimeout(opts.timeout),
-		probe.KeepEvents(opts.events), probe.AllowOrigin(opts.origins...),
+		probe.KeepEvents(opts.events), probe.AllowOrigin(opts.origins...), probe.Fleet(opts.fleet),
 		probe.OnEvent(func(e probe.ConnEvent) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -231,12 +241,20 @@ func serve(ctx context.Context, opts serveOptions, stdout, stderr io.Writer) int
 	for _, r := range rows {
 		wrong = wrong || r.Verdict == probe.Wrong
 	}
+	fleet := h.Fleet()
+	wrong = wrong || fleet != nil && fleet.Verdict == probe.Wrong
 	if opts.json {
 		for _, r := range rows {
 			enc.Encode(r)
 		}
+		if fleet != nil {
+			enc.Encode(fleet)
+		}
 	} else {
 		writeReconnects(stdout, rows)
+		if fleet != nil {
+			fmt.Fprintf(stdout, "\nFleet report: %s\n", fleet)
+		}
 	}
 	if wrong {
 		return exitInvalid

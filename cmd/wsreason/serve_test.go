@@ -349,3 +349,32 @@ func TestServeHostile(t *testing.T) {
 	}
 	t.Logf("peak resident memory: %.1f MiB", peak)
 }
+
+// TestServeFleet: -fleet 3 holds three clients, closes them together with
+// 1012, and the report judges their return at once wrong; -json ends with
+// the fleet's object.
+func TestServeFleet(t *testing.T) {
+	url, out, stop := startServe(t, serveOptions{timeout: time.Second, fleet: 3, maxConns: 10, events: 10, json: true})
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			answer(t, url+"/")
+			if c, err := probe.Dial(context.Background(), url+"/", probe.DialOptions{Timeout: time.Second}); err == nil {
+				defer c.Close()
+				time.Sleep(200 * time.Millisecond) // held open by the server
+			}
+		}()
+	}
+	wg.Wait()
+	code := stop()
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	var fleet map[string]any
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &fleet); err != nil {
+		t.Fatalf("the last line is no JSON object: %v\n%s", err, out)
+	}
+	if code != exitInvalid || fleet["size"] != 3.0 || fleet["returns"] != 3.0 || fleet["verdict"] != "wrong" || !strings.Contains(fleet["rule"].(string), "1012") {
+		t.Errorf("exit %d, fleet %v", code, fleet)
+	}
+}
