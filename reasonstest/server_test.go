@@ -204,6 +204,31 @@ func TestScriptNaiveClient(t *testing.T) {
 	if len(lines) != 11 || lines[0] != "step 1: 1012 ServiceRestart" || lines[10] != "step 11: 1008 PolicyViolation" {
 		t.Errorf("notes %q", lines)
 	}
+	// Check fails the naive client's test once per wrong row.
+	rec := &recorder{TB: t}
+	srv.Check(rec)
+	if len(rec.errors) != 4 {
+		t.Errorf("Check: %d errors, want 4 (the wrong rows): %q", len(rec.errors), rec.errors)
+	}
+}
+
+// TestScriptCarefulClient: a client that backs off after 1001 and stops
+// after 1000 passes Check.
+func TestScriptCarefulClient(t *testing.T) {
+	srv := reasonstest.NewServer(reasonstest.Script(1001, 1001, 1000))
+	defer srv.Close()
+	for i := range 3 {
+		if i > 0 {
+			time.Sleep(time.Duration(i) * 200 * time.Millisecond) // back-off
+		}
+		client(t, srv, "/", echo)
+	}
+	rec := &recorder{TB: t}
+	srv.Check(rec)
+	// Two rows: 1001 twice (ok, collapsed), then 1000, not back (ok).
+	if len(rec.errors) != 0 || len(srv.Reconnects()) != 2 {
+		t.Errorf("Check: errors %q on %d rows, want none on 2", rec.errors, len(srv.Reconnects()))
+	}
 }
 
 // TestScriptRefusalLoop: returns after a code advised denied, spaced so
