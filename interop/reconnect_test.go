@@ -147,3 +147,90 @@ func TestReconnect(t *testing.T) {
 		})
 	}
 }
+
+// TestReconnectPythonLoop runs Python websockets' documented reconnect
+// loop against a server that closes with 1012: it comes back at once, as
+// fast as it can, for as long as it runs, and the report says so in a few
+// rows: back before 5 s, then a loop, collapsed with a count.
+func TestReconnectPythonLoop(t *testing.T) {
+	t.Parallel()
+	path := pythonWebsockets.peer.need(t)
+	srv := reasonstest.NewServer(reasonstest.Script(reasons.ServiceRestart), reasonstest.ClientTimeout(time.Second))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, path, "connect_loop.py", srv.URL+"/")
+	cmd.Dir = pythonWebsockets.dir
+	cmd.WaitDelay = time.Second
+	var out lockedBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); ctx.Err() == nil {
+		t.Fatalf("the loop stopped by itself: %v\n%s", err, out.String())
+	}
+	rows := srv.Reconnects()
+	steps, loop := 0, false
+	for _, r := range rows {
+		steps += r.Count
+		loop = loop || r.Verdict == probe.Wrong && strings.Contains(r.Rule, "a loop")
+	}
+	if steps < 20 || len(rows) > 5 || !loop || rows[0].Verdict != probe.Wrong {
+		t.Errorf("%d steps in %d rows, want 20 or more in at most 5, the first wrong and one a loop: %+v", steps, len(rows), rows)
+	}
+	last := rows[len(rows)-1]
+	t.Logf("%d steps in 3s (the last %d kept), %d rows", last.Step+last.Count-1, steps, len(rows))
+}
+
+// fleetSize is the fleet of TestReconnectFleet: 20 clients, as a small
+// deploy has.
+const fleetSize = 20
+
+// TestReconnectFleet closes a fleet of 20 gorilla clients in one moment
+// with 1012, as a deploy does. Naive clients, back at once, are a herd
+// (wrong); careful ones, each waiting a random 5-15 s (within the IANA
+// registration's 5-30 s, kept short for the test), are spread (ok).
+func TestReconnectFleet(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		wait    func() time.Duration
+		verdict probe.Verdict
+	}{
+		{"naive: back at once", func() time.Duration { return 0 }, probe.Wrong},
+		{"careful: a random 5-15 s", func() time.Duration { return 5*time.Second + rand.N(10*time.Second) }, probe.OK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := reasonstest.NewServer(reasonstest.Fleet(fleetSize), reasonstest.ClientTimeout(time.Second))
+			defer srv.Close()
+			done := make(chan struct{}, fleetSize)
+			for range fleetSize {
+				go func() {
+					defer func() { done <- struct{}{} }()
+					c, _, err := gorillaws.DefaultDialer.Dial(srv.URL+"/", nil)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					for err == nil {
+						_, _, err = c.ReadMessage()
+					}
+					c.Close()
+					time.Sleep(tc.wait())
+					if back, _, err := gorillaws.DefaultDialer.Dial(srv.URL+"/", nil); err == nil {
+						back.Close()
+					}
+				}()
+			}
+			for range fleetSize {
+				<-done
+			}
+			f := srv.Handler.Fleet()
+			for end := time.Now().Add(3 * time.Second); f.Returns < fleetSize && time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+				f = srv.Handler.Fleet()
+			}
+			if f.Returns != fleetSize || f.Verdict != tc.verdict {
+				t.Errorf("%s; want %d back, %s", f, fleetSize, tc.verdict)
+			}
+			t.Logf("%s", f)
+		})
+	}
+}
