@@ -7,11 +7,16 @@
 set -u
 cd "$(dirname "$0")"
 
-# Node's ws, pinned by testdata/node/package-lock.json, with the machine's
-# Node.js and npm.
-if [ ! -f testdata/node/node_modules/ws/package.json ]; then
+# Node's ws, reconnecting-websocket and partysocket, pinned by
+# testdata/node/package-lock.json, with the machine's Node.js and npm.
+node_ok() {
+	for m in ws reconnecting-websocket partysocket; do
+		[ -f "testdata/node/node_modules/$m/package.json" ] || return 1
+	done
+}
+if ! node_ok; then
 	if command -v npm >/dev/null 2>&1; then
-		echo "peers: installing Node's ws with npm ci in interop/testdata/node"
+		echo "peers: installing Node's modules with npm ci in interop/testdata/node"
 		(cd testdata/node && npm ci --ignore-scripts --no-audit --no-fund)
 	else
 		echo "peers: npm not found; install Node.js and npm, then run npm ci in interop/testdata/node" >&2
@@ -39,7 +44,6 @@ $peers
 LIST
 }
 
-node_ok() { [ -f testdata/node/node_modules/ws/package.json ]; }
 
 find_missing
 if [ -z "$missing" ]; then
@@ -47,7 +51,7 @@ if [ -z "$missing" ]; then
 		echo "peers: every outside peer is installed"
 		exit 0
 	fi
-	echo "peers: Node's ws is still missing" >&2
+	echo "peers: Node's modules (testdata/node) are still missing" >&2
 	exit 1
 fi
 
@@ -74,7 +78,7 @@ if [ -n "$missing" ]; then
 	exit 1
 fi
 if ! node_ok; then
-	echo "peers: Node's ws is still missing" >&2
+	echo "peers: Node's modules (testdata/node) are still missing" >&2
 	exit 1
 fi
 echo "peers: every outside peer is installed"
