@@ -132,63 +132,64 @@ func dialCoderReader(ctx context.Context, url string) (reader, func(), error) {
 // each reconnecting as closehandler.Decide says.
 func carefulLoop(dial func(context.Context, string) (reader, func(), error)) func(context.Context, *testing.T, string, int) {
 	return func(ctx context.Context, t *testing.T, url string, n int) {
-		var wg sync.WaitGroup
-		for range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				backoff := 500 * time.Millisecond
-				for ctx.Err() == nil {
-					read, closeConn, err := dial(ctx, url)
-					if err != nil {
-						return // a refused handshake is no close: give up
-					}
-					stop := context.AfterFunc(ctx, closeConn) // a held connection ends with the run
-					err = read()
-					stop()
-					closeConn()
-					action, _ := closehandler.Decide(err)
-					if action != closehandler.Reconnect {
-						return
-					}
-					wait := backoff + rand.N(backoff/2)
-					backoff *= 2
-					if r, _, _ := reasons.FromError(err); r.Advice() == reasons.AdviceReconnectLater {
-						wait = 5*time.Second + rand.N(10*time.Second)
-					}
-					select {
-					case <-ctx.Done():
-					case <-time.After(wait):
-					}
+		eachClient(n, func() {
+			backoff := 500 * time.Millisecond
+			for ctx.Err() == nil {
+				read, closeConn, err := dial(ctx, url)
+				if err != nil {
+					return // a refused handshake is no close: give up
 				}
-			}()
-		}
-		wg.Wait()
+				stop := context.AfterFunc(ctx, closeConn) // a held connection ends with the run
+				err = read()
+				stop()
+				closeConn()
+				action, _ := closehandler.Decide(err)
+				if action != closehandler.Reconnect {
+					return
+				}
+				wait := backoff + rand.N(backoff/2)
+				backoff *= 2
+				if r, _, _ := reasons.FromError(err); r.Advice() == reasons.AdviceReconnectLater {
+					wait = 5*time.Second + rand.N(10*time.Second)
+				}
+				select {
+				case <-ctx.Done():
+				case <-time.After(wait):
+				}
+			}
+		})
 	}
 }
 
-// naiveLoop comes back at once after anything, refused handshakes too,
-// at most 20 times a client.
-func naiveLoop(ctx context.Context, t *testing.T, url string, n int) {
+// eachClient runs n clients, each f, at once, and returns when all have.
+func eachClient(n int, f func()) {
 	var wg sync.WaitGroup
 	for range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for range 20 {
-				if ctx.Err() != nil {
-					return
-				}
-				if read, closeConn, err := dialGorillaReader(ctx, url); err == nil {
-					stop := context.AfterFunc(ctx, closeConn)
-					read()
-					stop()
-					closeConn()
-				}
-			}
+			f()
 		}()
 	}
 	wg.Wait()
+}
+
+// naiveLoop comes back at once after anything, refused handshakes too,
+// at most 20 times a client.
+func naiveLoop(ctx context.Context, t *testing.T, url string, n int) {
+	eachClient(n, func() {
+		for range 20 {
+			if ctx.Err() != nil {
+				return
+			}
+			if read, closeConn, err := dialGorillaReader(ctx, url); err == nil {
+				stop := context.AfterFunc(ctx, closeConn)
+				read()
+				stop()
+				closeConn()
+			}
+		}
+	})
 }
 
 // processLoop runs a script of an outside peer with the URL and n; the
