@@ -88,10 +88,10 @@ type ConnEvent struct {
 //	/status/CODE?retry-after=SECONDS   refuses the handshake with HTTP status CODE
 //	                                   (400-599) and that Retry-After, a step of the
 //	                                   client's script (see [Handler.Reconnects])
-//	/                                  a WebSocket: the next step of the script (see
-//	                                   [Script]); otherwise the page that runs the
-//	                                   close cases in a browser, whose table
-//	                                   /report shows
+//	/                                  a WebSocket: a member of the fleet (see [Fleet]),
+//	                                   or the next step of the script (see [Script]);
+//	                                   otherwise the page that runs the close cases
+//	                                   in a browser, whose table /report shows
 //
 // Every connection ends in a [ConnEvent]. The Handler keeps the last
 // DefaultKeepEvents of them (see [KeepEvents]), each with its reason and path
