@@ -55,6 +55,7 @@ type config struct {
 	opts   probe.Options
 	strict bool
 	allow  []string
+	conns  int
 }
 
 // DefaultTimeout bounds each case unless [Timeout] says otherwise.

@@ -6,10 +6,12 @@ package rawserver
 
 import (
 	"bufio"
+	"context"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -96,4 +98,45 @@ var BadReplies = []struct {
 	{"RSV1 set", closeFrame(wsframe.Header{Fin: true, Rsv: 4}, "\x03\xe8")},
 	{"reason not UTF-8", closeFrame(wsframe.Header{Fin: true}, "\x03\xe8ok\xff")},
 	{"64-bit length with its top bit set", []byte{0x88, 0x7f, 0x80, 0, 0, 0, 0, 0, 0, 2, 0x03, 0xe8}},
+}
+
+// Stopping runs a server on 127.0.0.1 whose connections, once upgraded,
+// wait until stop is called and are then handed to onStop; it returns the
+// server's ws:// URL and stop. stop, a shutdown function in the shape
+// reasonstest.CheckShutdown takes, returns once every onStop has returned
+// and its connection is closed, or ctx has ended, as a server's shutdown
+// does. The server itself stops when the test ends.
+func Stopping(tb testing.TB, onStop func(conn net.Conn, br *bufio.Reader)) (url string, stop func(context.Context) error) {
+	tb.Helper()
+	stopping := make(chan struct{})
+	var once sync.Once
+	var wg sync.WaitGroup
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		wg.Add(1) // before the handshake's answer, so before stop can be called
+		defer wg.Done()
+		conn, br, err := wsframe.Upgrade(w, r)
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(Lifetime))
+		select {
+		case <-stopping:
+			onStop(conn, br)
+		case <-time.After(Lifetime):
+		}
+	}))
+	tb.Cleanup(srv.Close)
+	stop = func(ctx context.Context) error {
+		once.Do(func() { close(stopping) })
+		ended := make(chan struct{})
+		go func() { wg.Wait(); close(ended) }()
+		select {
+		case <-ended:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return URL(srv), stop
 }
