@@ -250,3 +250,38 @@ func TestShutdownConcurrent(t *testing.T) {
 		t.Errorf("stats %+v, want none open", s)
 	}
 }
+
+// CloseFuncs that wait for their peer do not wait one after another: 64
+// of them are in flight at once, though each waits until 64 are.
+func TestShutdownSlowCloses(t *testing.T) {
+	const n = 64
+	var g drain.Group
+	var inFlight atomic.Int32
+	var together atomic.Int32 // closes that saw all n in flight
+	all := make(chan struct{})
+	for range n {
+		var done func()
+		ready := make(chan struct{})
+		done = g.Add(func(reasons.Reason, string) error {
+			if inFlight.Add(1) == n {
+				close(all)
+			}
+			select {
+			case <-all:
+				together.Add(1)
+			case <-time.After(time.Second):
+			}
+			go func() { <-ready; done() }()
+			return nil
+		})
+		close(ready)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := g.Shutdown(ctx, reasons.ServiceRestart, ""); err != nil {
+		t.Error(err)
+	}
+	if got := together.Load(); got != n {
+		t.Errorf("%d of %d Closes were in flight together, want all: a slow Close holds up the others", got, n)
+	}
+}
