@@ -89,15 +89,15 @@ type Stats struct {
 // (defer done()). done may be called more than once; calls after the
 // first do nothing. Once Shutdown has begun, Add sends the shutdown's Close
 // at once, on its own goroutine, and the connection counts as one that
-// Shutdown waits for. A nil close counts as a Close that failed to send.
-func (g *Group) Add(close CloseFunc) (done func()) {
+// Shutdown waits for. A nil f counts as a Close that failed to send.
+func (g *Group) Add(f CloseFunc) (done func()) {
 	g.mu.Lock()
 	if g.conns == nil {
 		g.conns = map[uint64]CloseFunc{}
 	}
 	g.next++
 	id := g.next
-	g.conns[id] = close
+	g.conns[id] = f
 	g.stats.Open++
 	closing := g.closing
 	if closing {
@@ -106,7 +106,7 @@ func (g *Group) Add(close CloseFunc) (done func()) {
 	r, text := g.reason, g.text
 	g.mu.Unlock()
 	if closing {
-		go g.send(close, r, text)
+		go g.send(f, r, text)
 	}
 	return func() { g.remove(id) }
 }

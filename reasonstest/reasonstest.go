@@ -26,6 +26,10 @@
 // client's returns against [reasons.Reason.Advice] ([Script]);
 // [Server.Check] turns what it saw into test failures.
 //
+// [CheckShutdown] checks that a server ends its connections with 1001 or
+// 1012 when it shuts down, as package drain makes it do, rather than with
+// the bare TCP close that clients report as 1006.
+//
 // Outside this module, the package imports the standard library only.
 package reasonstest
 
