@@ -143,7 +143,8 @@ func (g *Group) send(f CloseFunc, r reasons.Reason, text string) {
 // Add registers get the same Close at once. Without Spread, every Close is
 // sent at once, on a pool of goroutines that grows while CloseFuncs are
 // slow, so that a CloseFunc that waits for its peer does not hold up the
-// others; with it, they go out evenly over Spread, and if ctx ends first, those not yet sent are sent at once.
+// others. With Spread, they go out evenly over it, and if ctx ends first,
+// those not yet sent are sent at once.
 // Shutdown then waits until every connection's done has been called, or
 // ctx ends.
 //
