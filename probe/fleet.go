@@ -108,27 +108,36 @@ func (h *Handler) fleetStep(c *Conn, e *ConnEvent, arrived time.Time) {
 	h.closeWith(c, e, CaseFor("fleet", binary.BigEndian.AppendUint16(nil, uint16(code))))
 }
 
-// Fleet reports how the fleet came back, or nil without [Fleet]. After
-// 1012, a return within 5 s of the close is wrong (the IANA registration's
-// random 5 to 30 s, SHOULD); after any code, more than half of the returns
-// within one second of each other is wrong: the fleet comes back as a
-// herd, which back-off with jitter (RFC 6455 §7.2.3, SHOULD) and a spread
-// delay exist to prevent. A fleet with no return yet is tolerated.
+// Fleet reports how the fleet came back, or nil without [Fleet]; see
+// [FleetOf] for the verdict. A fleet not yet complete is tolerated.
 func (h *Handler) Fleet() *FleetReport {
 	if h.fleet == nil {
 		return nil
 	}
 	h.mu.Lock()
 	f := h.fleet
-	r := &FleetReport{Size: f.size, Code: h.fleetCode(), Closed: !f.closedAt.IsZero(), Times: slices.Clone(f.returns)}
+	closed, times := !f.closedAt.IsZero(), slices.Clone(f.returns)
 	h.mu.Unlock()
-	slices.Sort(r.Times)
-	r.Returns = len(r.Times)
+	if !closed {
+		return &FleetReport{Size: f.size, Code: h.fleetCode(), Verdict: Tolerated,
+			Rule: fmt.Sprintf("the fleet is not complete: the server closes it once %d clients are connected", f.size)}
+	}
+	return FleetOf(f.size, h.fleetCode(), times)
+}
+
+// FleetOf reports a fleet of size clients closed with code that came back
+// the given times after the close (at most size of them; the slice is
+// sorted in place). After 1012, a return within 5 s of the close is wrong
+// (the IANA registration's random 5 to 30 s, SHOULD); after any code, more
+// than half of the fleet back within one second of each other is wrong:
+// it comes back as a herd, which back-off with jitter (RFC 6455 §7.2.3,
+// SHOULD) and a server's spread closes exist to prevent. A fleet with no
+// return yet is tolerated.
+func FleetOf(size int, code reasons.Reason, times []time.Duration) *FleetReport {
+	slices.Sort(times)
+	r := &FleetReport{Size: size, Code: code, Closed: true, Times: times, Returns: len(times)}
 	if r.Returns == 0 {
 		r.Verdict, r.Rule = Tolerated, "no client has come back yet"
-		if !r.Closed {
-			r.Rule = fmt.Sprintf("the fleet is not complete: the server closes it once %d clients are connected", f.size)
-		}
 		return r
 	}
 	at := func(q float64) time.Duration { return r.Times[min(len(r.Times)-1, int(q*float64(len(r.Times))))] }
