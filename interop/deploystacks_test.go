@@ -1,14 +1,20 @@
 package interop
 
 import (
+	"bufio"
 	"context"
-	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
-	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -16,9 +22,6 @@ import (
 	fastws "github.com/fasthttp/websocket"
 	"github.com/gobwas/ws"
 	gorillaws "github.com/gorilla/websocket"
-	"github.com/lesismal/nbio/logging"
-	"github.com/lesismal/nbio/nbhttp"
-	nbws "github.com/lesismal/nbio/nbhttp/websocket"
 	"github.com/lxzan/gws"
 	"github.com/valyala/fasthttp"
 
@@ -35,29 +38,34 @@ const deployHold = time.Minute
 type deployStack struct {
 	name string
 	stop string // the stack's own stop, as the table names it
-	// start runs the server on 127.0.0.1 until the test ends; its handler
-	// registers every connection with conns. shutdown is the stack's own
-	// stop: it closes the listener and returns, or, with closesConns, also
-	// closes every connection without a Close frame.
-	start       func(t testing.TB, conns *deployConns) (url string, shutdown func(context.Context) error)
-	closesConns bool
+	// start runs the server on 127.0.0.1 until the test ends and returns
+	// its URL and its deploy: the stop that plan says.
+	start func(t testing.TB, plan deployPlan) (url string, deploy func(context.Context) error)
+}
+
+// deployPlan is how a deploy stops a server: by the stack's own shutdown
+// and the process's exit alone (the baseline), or with a drain.Group first
+// that sends code and "deploy", spread over spread.
+type deployPlan struct {
+	drain  bool
+	code   reasons.Reason
+	spread time.Duration
 }
 
 var deployStacks = []deployStack{
-	{name: "gorilla", stop: "http.Server.Shutdown", start: startHTTP(serveGorillaDeploy)},
-	{name: "coder", stop: "http.Server.Shutdown", start: startHTTP(serveCoderDeploy)},
-	{name: "gobwas", stop: "http.Server.Shutdown", start: startHTTP(serveGobwasDeploy)},
-	{name: "gws", stop: "http.Server.Shutdown", start: startHTTP(serveGwsDeploy)},
-	{name: "fasthttp", stop: "fasthttp.Server.ShutdownWithContext", start: startFasthttpDeploy},
-	{name: "nbio", stop: "nbhttp.Engine.Shutdown", start: startNbioDeploy, closesConns: true},
+	{name: "gorilla", stop: "http.Server.Shutdown", start: inProcess(startHTTP(serveGorillaDeploy))},
+	{name: "coder", stop: "http.Server.Shutdown", start: inProcess(startHTTP(serveCoderDeploy))},
+	{name: "gobwas", stop: "http.Server.Shutdown", start: inProcess(startHTTP(serveGobwasDeploy))},
+	{name: "gws", stop: "http.Server.Shutdown", start: inProcess(startHTTP(serveGwsDeploy))},
+	{name: "fasthttp", stop: "fasthttp.Server.ShutdownWithContext", start: inProcess(startFasthttpDeploy)},
+	{name: "nbio", stop: "nbhttp.Engine.Shutdown", start: startNbioProcess},
 }
 
 // deployConns is what a deploy test keeps of a server's connections: the
 // drain.Group the handlers add them to (nil for the baseline, which has
 // none), and a way to drop each, as the kernel does when the process exits.
 type deployConns struct {
-	g      *drain.Group
-	opened atomic.Int64 // connections the handlers have registered
+	g *drain.Group
 
 	mu     sync.Mutex
 	next   int
@@ -72,7 +80,6 @@ func (d *deployConns) add(close drain.CloseFunc, drop func()) (done func()) {
 	if d.g != nil {
 		drained = d.g.Add(close)
 	}
-	d.opened.Add(1)
 	d.mu.Lock()
 	if d.exited {
 		d.mu.Unlock()
@@ -115,20 +122,24 @@ func (d *deployConns) exit() {
 	}
 }
 
-// deploy is the whole stop of a server on st: the stack's own shutdown,
-// then, when conns has a group, its drain with code and "deploy" (before
-// the shutdown on a stack whose shutdown closes connections), then the
-// process's exit.
-func (st deployStack) deploy(conns *deployConns, shutdown func(context.Context) error, code reasons.Reason) func(context.Context) error {
-	return func(ctx context.Context) error {
-		defer conns.exit()
-		switch {
-		case conns.g == nil:
-			return shutdown(ctx)
-		case st.closesConns:
-			return errors.Join(conns.g.Shutdown(ctx, code, "deploy"), shutdown(ctx))
-		default:
-			return errors.Join(shutdown(ctx), conns.g.Shutdown(ctx, code, "deploy"))
+// inProcess runs a server in the test's process with start, whose
+// shutdown is the stack's own stop: it closes the listener and returns,
+// leaving the connections open. The deploy is that shutdown, then, with
+// plan.drain, the group's drain, then the process's exit.
+func inProcess(start func(testing.TB, *deployConns) (string, func(context.Context) error)) func(testing.TB, deployPlan) (string, func(context.Context) error) {
+	return func(t testing.TB, plan deployPlan) (string, func(context.Context) error) {
+		conns := &deployConns{}
+		if plan.drain {
+			conns.g = &drain.Group{Spread: plan.spread}
+		}
+		url, shutdown := start(t, conns)
+		return url, func(ctx context.Context) error {
+			defer conns.exit()
+			err := shutdown(ctx)
+			if conns.g != nil {
+				err = errors.Join(err, conns.g.Shutdown(ctx, plan.code, "deploy"))
+			}
+			return err
 		}
 	}
 }
@@ -275,52 +286,97 @@ func startFasthttpDeploy(t testing.TB, conns *deployConns) (string, func(context
 	return "ws://" + ln.Addr().String(), srv.ShutdownWithContext
 }
 
-func startNbioDeploy(t testing.TB, conns *deployConns) (string, func(context.Context) error) {
-	logging.SetLevel(logging.LevelNone)
-	ln := listenLoopback(t)
-	u := nbws.NewUpgrader()
-	u.OnClose(func(c *nbws.Conn, _ error) {
-		if done, ok := c.Session().(func()); ok {
-			done()
-		}
-	})
-	engine := nbhttp.NewEngine(nbhttp.Config{
-		Network: "tcp",
-		Addrs:   []string{ln.Addr().String()},
-		Listen:  func(string, string) (net.Listener, error) { return ln, nil },
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			c, err := u.Upgrade(w, r, nil)
-			if err != nil {
-				return
-			}
-			c.SetSession(conns.add(func(r reasons.Reason, text string) error {
-				return c.WriteClose(int(r), text)
-			}, func() { c.Close() }))
-		}),
-	})
-	if err := engine.Start(); err != nil {
+// startNbioProcess runs the nbioserver command (see its doc for why in a
+// process of its own); the deploy sends it SIGTERM and waits for its exit.
+func startNbioProcess(t testing.TB, plan deployPlan) (string, func(context.Context) error) {
+	bin := buildOnce(t, "./nbioserver")
+	args := []string{"-timeout", (2 * timeout).String()}
+	if plan.drain {
+		args = append(args, "-drain", "-code", strconv.Itoa(int(plan.code)), "-spread", plan.spread.String())
+	}
+	cmd := exec.Command(bin, args...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
 		t.Fatal(err)
 	}
-	// A second Shutdown panics (nbio v1.6.8), so the test's cleanup stops
-	// the engine only when the deploy has not.
-	var once sync.Once
-	shutdown := func(ctx context.Context) (err error) {
-		once.Do(func() { err = engine.Shutdown(ctx) })
-		return err
+	var stderr lockedBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
 	}
+	exited := make(chan error, 1)
+	lines := make(chan string, 2)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+		exited <- cmd.Wait()
+	}()
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		defer cancel()
-		shutdown(ctx)
+		cmd.Process.Kill()
+		<-exited
 	})
-	return "ws://" + ln.Addr().String(), shutdown
+	var url string
+	select {
+	case line := <-lines:
+		url, _ = strings.CutPrefix(line, "url ")
+	case <-time.After(timeout):
+	}
+	if !strings.HasPrefix(url, "ws://") {
+		t.Fatalf("nbioserver did not say its URL: %s", stderr.String())
+	}
+	return url, func(ctx context.Context) error {
+		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			return err
+		}
+		select {
+		case line := <-lines:
+			if _, e, _ := strings.Cut(line, ": "); e != "<nil>" {
+				return fmt.Errorf("nbioserver: %s", line)
+			}
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("nbioserver had not stopped: %w", ctx.Err())
+		}
+	}
 }
 
-// closeBody is the code and text of a Close frame's body, for a client
-// that reads frames itself.
-func closeBody(b []byte) (int, string) {
-	if len(b) < 2 {
-		return 1005, ""
+// builds holds the commands buildOnce built, for the whole test binary.
+var builds struct {
+	sync.Mutex
+	dir  string
+	bins map[string]string
+}
+
+// buildOnce builds the command in the package at path (in this module)
+// the first time a test asks, into a directory that TestMain removes.
+func buildOnce(t testing.TB, path string) string {
+	builds.Lock()
+	defer builds.Unlock()
+	if bin, ok := builds.bins[path]; ok {
+		return bin
 	}
-	return int(binary.BigEndian.Uint16(b)), string(b[2:])
+	if builds.dir == "" {
+		dir, err := os.MkdirTemp("", "reasons-interop-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		builds.dir, builds.bins = dir, map[string]string{}
+	}
+	bin := filepath.Join(builds.dir, filepath.Base(path))
+	if out, err := exec.Command("go", "build", "-o", bin, path).CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", path, err, out)
+	}
+	builds.bins[path] = bin
+	return bin
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builds.dir != "" {
+		os.RemoveAll(builds.dir)
+	}
+	os.Exit(code)
 }

@@ -5,9 +5,7 @@ import (
 	"strings"
 	"testing"
 
-
 	"github.com/wsreasons/reasons"
-	"github.com/wsreasons/reasons/drain"
 	"github.com/wsreasons/reasons/reasonstest"
 )
 
@@ -30,12 +28,8 @@ func TestCheckShutdown(t *testing.T) {
 		} {
 			t.Run(st.name+"/"+c.name, func(t *testing.T) {
 				t.Parallel()
-				conns := &deployConns{}
-				if c.drain {
-					conns.g = &drain.Group{}
-				}
-				url, shutdown := st.start(t, conns)
-				checkShutdownCase(t, url, st.deploy(conns, shutdown, c.code), c.want)
+				url, deploy := st.start(t, deployPlan{drain: c.drain, code: c.code})
+				checkShutdownCase(t, url, deploy, c.want)
 			})
 		}
 	}
