@@ -15,6 +15,10 @@
 //	wsreason serve [-addr A] [-script CODES] [-json] [-for DUR]
 //	                               serve clients Close frames and judge
 //	                               their answers and reconnects
+//	wsreason watch [-n N] [-ping D] [-send D] [-for D] [-reconnect] [-json]
+//	               [-timeout D] [-insecure] [-H 'Name: value']... URL
+//	                               measure how long connections live through
+//	                               the path to a server, and how they end
 //
 // A name may be any major stack's (Python websockets, aiohttp, Starlette,
 // JSR 356, Spring, .NET, tungstenite, Swift, Dart, Ktor, gorilla, coder), and
@@ -26,8 +30,9 @@
 // usage. wsreason probe exits 0 when no case is wrong, 1 when one is (with
 // -strict, also when Autobahn fails one of its cases), and 2 for bad usage or
 // a failed handshake. wsreason serve exits 0 when nothing it judged was
-// wrong, 1 when something was, and 2 for bad usage. wsreason -h, wsreason
-// probe -h and wsreason serve -h say more.
+// wrong, 1 when something was, and 2 for bad usage; wsreason watch the same,
+// and 2 when its first handshake fails. wsreason -h and each command's -h
+// say more.
 package main
 
 import (

@@ -32,6 +32,9 @@ Usage:
                                  (wsreason probe -h says more)
   wsreason serve                 a server that tests how clients answer Close
                                  frames and reconnect (wsreason serve -h)
+  wsreason watch URL             measure how long connections live through
+                                 the path to a server and how they end
+                                 (wsreason watch -h)
 
 Flags:
   -json      print one JSON document instead of text
@@ -93,6 +96,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if len(args) > 0 && args[0] == "serve" {
 		return runServe(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "watch" {
+		return runWatch(args[1:], stdout, stderr)
 	}
 	opts, err := parseArgs(args)
 	if errors.Is(err, flag.ErrHelp) {

@@ -140,3 +140,37 @@ func Stopping(tb testing.TB, onStop func(conn net.Conn, br *bufio.Reader)) (url 
 	}
 	return URL(srv), stop
 }
+
+// IdleCutter is a raw server that does what a proxy with an idle timeout
+// does: it answers Pings and echoes messages, and cuts TCP, with no Close
+// frame, once nothing has come from the client for idle.
+func IdleCutter(idle time.Duration) func(net.Conn, *bufio.Reader) {
+	return func(conn net.Conn, br *bufio.Reader) {
+		for {
+			conn.SetReadDeadline(time.Now().Add(idle))
+			h, payload, err := wsframe.Read(br, 1<<16)
+			if err != nil {
+				return // the handler closes TCP
+			}
+			switch h.Opcode {
+			case wsframe.OpPing:
+				conn.Write(wsframe.Append(nil, wsframe.OpPong, payload, nil))
+			case wsframe.OpText:
+				conn.Write(wsframe.Append(nil, wsframe.OpText, payload, nil))
+			case wsframe.OpClose:
+				conn.Write(wsframe.Append(nil, wsframe.OpClose, payload[:min(len(payload), 2)], nil))
+				return
+			}
+		}
+	}
+}
+
+// CloseAfter is a raw server that sends body in a Close frame after d and
+// waits for the echo.
+func CloseAfter(d time.Duration, body string) func(net.Conn, *bufio.Reader) {
+	return func(conn net.Conn, br *bufio.Reader) {
+		time.Sleep(d)
+		conn.Write(wsframe.Append(nil, wsframe.OpClose, []byte(body), nil))
+		AwaitClose(br)
+	}
+}
