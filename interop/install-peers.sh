@@ -32,7 +32,11 @@ peers='/usr/bin/chromium chromium
 /usr/lib/python3/dist-packages/starlette/status.py python3-starlette
 /usr/bin/javac default-jdk-headless
 /usr/share/java/websocket-api.jar libwebsocket-api-java
-/usr/lib/python3/dist-packages/uvicorn/__init__.py python3-uvicorn'
+/usr/lib/python3/dist-packages/uvicorn/__init__.py python3-uvicorn
+/usr/sbin/nginx nginx
+/usr/sbin/haproxy haproxy
+/usr/sbin/apache2 apache2
+/usr/bin/caddy caddy'
 
 missing=''
 find_missing() {

@@ -424,13 +424,19 @@ func summarize(events []WatchEvent, opts WatchOptions) []LaneSummary {
 		seen[key] = true
 		firsts[e.Lane] = append(firsts[e.Lane], e)
 	}
-	// When did each lane's connections end, as the watch's clock says?
+	// When did each lane's connections end, as the watch's clock says? A
+	// lane that ended before it sent anything was idle too, and is left
+	// out.
 	endedAt := map[Lane][2]time.Duration{}
 	for lane, es := range firsts {
 		lo, hi := time.Duration(-1), time.Duration(0)
 		for _, e := range es {
 			if e.How == EndOpen || e.How == EndStopped {
 				continue
+			}
+			if e.Lived < laneInterval(lane, opts) {
+				lo = -1
+				break
 			}
 			if lo < 0 || e.Elapsed < lo {
 				lo = e.Elapsed
@@ -446,6 +452,17 @@ func summarize(events []WatchEvent, opts WatchOptions) []LaneSummary {
 		out = append(out, summarizeLane(lane, firsts[lane], opts, endedAt))
 	}
 	return out
+}
+
+// laneInterval is how often the lane sends: 0 for the idle lane.
+func laneInterval(lane Lane, opts WatchOptions) time.Duration {
+	switch lane {
+	case LanePing:
+		return opts.Ping
+	case LaneData:
+		return opts.Send
+	}
+	return 0
 }
 
 // laneWords names a lane's connections in a sentence.
@@ -474,10 +491,8 @@ func endWords(e WatchEvent) string {
 		return s
 	case EndBroken:
 		return "with a frame the watch could not read (" + e.Got.Broken + ")"
-	case EndReset:
-		return "with a TCP reset and no Close frame"
 	}
-	return "with no Close frame"
+	return "with no Close frame" // closed or reset: the client sees the same 1006
 }
 
 // seconds writes d as "60.0 s".
@@ -552,6 +567,11 @@ func summarizeLane(lane Lane, es []WatchEvent, opts WatchOptions, endedAt map[La
 		if !ok || span[0] > endedAt[lane][1]+time.Second || span[1]+time.Second < endedAt[lane][0] {
 			together = false
 		}
+	}
+	if every := laneInterval(lane, opts); s.High < every {
+		flag := map[Lane]string{LanePing: "-ping", LaneData: "-send"}[lane]
+		s.Words += fmt.Sprintf(", before they sent anything: idle until then, they tell no more than the idle lane; a %s shorter than %s shows whether sending keeps them open; %s", flag, seconds(s.Low), sees)
+		return s
 	}
 	switch {
 	case together:

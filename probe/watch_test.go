@@ -76,7 +76,7 @@ func TestWatchClose1006(t *testing.T) {
 	} {
 		url := rawserver.Start(t, false, rawserver.CloseAfter(100*time.Millisecond, c.body))
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		rep, err := Watch(ctx, url, WatchOptions{Conns: 1})
+		rep, err := Watch(ctx, url, WatchOptions{Conns: 1, Ping: 20 * time.Millisecond, Send: 20 * time.Millisecond})
 		cancel()
 		if err != nil {
 			t.Fatal(err)
@@ -88,6 +88,28 @@ func TestWatchClose1006(t *testing.T) {
 		}
 		if len(rep.Events) != 3 || !strings.Contains(rep.Lanes[0].Words, c.words) {
 			t.Errorf("%q: %d events, summary %q; want 3 and %q", c.body, len(rep.Events), rep.Lanes[0].Words, c.words)
+		}
+	}
+}
+
+// TestWatchLanesThatSentNothing: lanes cut before their first Ping or
+// message were idle too; the summary says so and still names the idle
+// timeout, rather than a cut of everything.
+func TestWatchLanesThatSentNothing(t *testing.T) {
+	t.Parallel()
+	url := rawserver.Start(t, false, rawserver.IdleCutter(200*time.Millisecond))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	rep, err := Watch(ctx, url, WatchOptions{Conns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := rep.Lanes[0].Words; !strings.Contains(w, "something on the path has an idle timeout of about 0.2 s") {
+		t.Errorf("idle summary %q", w)
+	}
+	for _, l := range rep.Lanes[1:] {
+		if !strings.Contains(l.Words, "before they sent anything: idle until then") {
+			t.Errorf("%s summary %q", l.Lane, l.Words)
 		}
 	}
 }

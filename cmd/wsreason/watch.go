@@ -189,7 +189,8 @@ type watchOutput struct {
 	mu          sync.Mutex
 	total, open int
 	ends, wrong int
-	status      bool // a status line is on screen
+	status      bool            // a status line is on screen
+	rules       map[string]bool // the rules written so far
 }
 
 // event writes one event.
@@ -215,7 +216,21 @@ func (o *watchOutput) event(e probe.WatchEvent) {
 		return // the summary says it
 	}
 	o.clearStatus()
-	fmt.Fprintln(o.w, watchLine(e))
+	line := watchLine(e)
+	if e.Rule != "" {
+		// Each rule is written in full once; later ends that break it
+		// point back to it.
+		if o.rules == nil {
+			o.rules = map[string]bool{}
+		}
+		if o.rules[e.Rule] {
+			line += " (rule above)"
+		} else {
+			line += "\n             " + e.Rule
+			o.rules[e.Rule] = true
+		}
+	}
+	fmt.Fprintln(o.w, line)
 	o.drawStatus()
 }
 
@@ -237,11 +252,7 @@ func watchLine(e probe.WatchEvent) string {
 		s = fmt.Sprintf("ended after %.1f s (last frame sent %.1f s before, received %.1f s before) %s: the client sees %d %v",
 			e.Lived.Seconds(), e.SinceSent.Seconds(), e.SinceRecv.Seconds(), endPhrase(e), uint16(e.Sees), e.Sees)
 	}
-	s = at + s + " [" + string(e.Verdict) + "]"
-	if e.Rule != "" {
-		s += "\n             " + e.Rule
-	}
-	return s
+	return at + s + " [" + string(e.Verdict) + "]"
 }
 
 // endPhrase says how a connection ended, with the Close frame's bytes.
