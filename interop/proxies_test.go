@@ -224,4 +224,3 @@ func startEcho(t *testing.T) string {
 	t.Cleanup(func() { srv.Close() })
 	return ln.Addr().String()
 }
-
