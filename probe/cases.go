@@ -1,10 +1,12 @@
-// Package probe is the engine under wsreason probe, wsreason serve and
+// Package probe is the engine under wsreason probe, serve and watch and
 // package reasonstest: it checks how a WebSocket endpoint answers Close
 // frames. It holds the frames to send ([Cases]), the rules that judge each
 // answer ([Case.Judge] and [Case.Grade]), a raw client that sends them
 // exactly as given ([Dial]), the runner that sends every case to a server
 // ([Run], giving a [Report]), and the server that sends them to clients
-// ([Handler]). It imports the standard library only and never package
+// ([Handler]); and the engine of wsreason watch, which measures how long
+// connections live through the path to a server and how they end
+// ([Watch]). It imports the standard library only and never package
 // testing: programs import it, and Go tests import reasonstest, a thin
 // layer over it.
 //

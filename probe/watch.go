@@ -385,7 +385,9 @@ func (w *watcher) read(c *Conn, write func(wsframe.Opcode, []byte) error, lastRe
 		}
 		switch h.Opcode {
 		case wsframe.OpPing:
-			write(wsframe.OpPong, payload)
+			if len(payload) <= reasons.MaxPayloadLen { // a longer Ping broke §5.5; no Pong can echo it
+				write(wsframe.OpPong, payload)
+			}
 			continue
 		case wsframe.OpClose:
 		default:
@@ -611,8 +613,11 @@ func (e WatchEvent) MarshalJSON() ([]byte, error) {
 	o := out{Event: "end", Lane: e.Lane, Conn: e.Conn, How: e.How, Elapsed: e.Elapsed.Seconds(), Lived: e.Lived.Seconds(),
 		SinceSent: e.SinceSent.Seconds(), SinceRecv: e.SinceRecv.Seconds(), Sees: int(e.Sees), Handshake: e.Handshake,
 		Verdict: e.Verdict, Rule: e.Rule}
-	if e.How == EventBack || e.How == EndRefused {
-		o.Event = "reconnect"
+	switch e.How {
+	case EventBack:
+		o.Event = "return"
+	case EndRefused:
+		o.Event = "refused"
 	}
 	if e.Got.Body != nil {
 		o.Body = hex.EncodeToString(e.Got.Body)

@@ -1,9 +1,12 @@
 package probe
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -11,6 +14,7 @@ import (
 
 	"github.com/wsreasons/reasons"
 	"github.com/wsreasons/reasons/internal/rawserver"
+	"github.com/wsreasons/reasons/internal/wsframe"
 )
 
 // TestWatchIdleTimeout: behind a 300 ms idle timeout, the idle lane is cut
@@ -182,5 +186,80 @@ func TestWatchKeepsEventsBounded(t *testing.T) {
 	}
 	if len(w.rep.Events) != MaxWatchEvents || w.rep.Unkept != 5 {
 		t.Errorf("%d kept, %d counted; want %d and 5", len(w.rep.Events), w.rep.Unkept, MaxWatchEvents)
+	}
+}
+
+// TestWatchLargeFrames: a message past the watch's 64 KiB frame bound is
+// skipped, not kept, and the Close after it is read; a Ping of 200 bytes,
+// past the 125 a control frame may carry, gets no Pong and makes the end
+// wrong, with the rule.
+func TestWatchLargeFrames(t *testing.T) {
+	t.Parallel()
+	big := wsframe.Append(nil, wsframe.OpBinary, make([]byte, watchFrame+1000), nil)
+	for _, c := range []struct {
+		before []byte
+		how    string
+		want   Verdict
+	}{
+		{big, EndClose, OK},
+		{wsframe.AppendFrame(nil, wsframe.Header{Fin: true, Opcode: wsframe.OpPing}, make([]byte, 200)), EndClose, Wrong},
+	} {
+		url := rawserver.Start(t, false, func(conn net.Conn, br *bufio.Reader) {
+			conn.Write(c.before)
+			conn.Write(wsframe.Append(nil, wsframe.OpClose, []byte{0x03, 0xe8}, nil))
+			rawserver.AwaitClose(br)
+		})
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		rep, err := Watch(ctx, url, WatchOptions{Conns: 1})
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range rep.Events {
+			if e.How != c.how || e.Verdict != c.want || c.want == Wrong && !strings.Contains(e.Rule, "a control frame carries at most 125 bytes (§5.5)") {
+				t.Errorf("%s: %s %s (%s), want %s %s", e.Lane, e.How, e.Verdict, e.Rule, c.how, c.want)
+			}
+		}
+	}
+}
+
+// TestWatchRefused: a server that takes the first connection and answers
+// the others' handshakes with 503 is wrong for each refusal; when it
+// refuses a reconnect, the refusal is tolerated: the lane backs off.
+func TestWatchRefused(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int32
+	serve := rawserver.Handler(rawserver.CloseAfter(100*time.Millisecond, "\x03\xe9"))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) > 1 {
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		serve.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	for _, reconnect := range []bool{false, true} {
+		n.Store(0)
+		ctx, cancel := context.WithTimeout(context.Background(), 800*time.Millisecond)
+		rep, err := Watch(ctx, rawserver.URL(srv), WatchOptions{Conns: 1, Reconnect: reconnect})
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		refused := map[Verdict]int{}
+		for _, e := range rep.Events {
+			if e.How == EndRefused {
+				refused[e.Verdict]++
+				if !strings.Contains(e.Handshake, "503 Service Unavailable") {
+					t.Errorf("refusal %q, want the 503 named", e.Handshake)
+				}
+			}
+		}
+		// The ping and data lanes are refused at once: wrong. With
+		// Reconnect, the idle lane, closed with 1001, is refused on its
+		// return: tolerated.
+		if refused[Wrong] != 2 || reconnect && refused[Tolerated] == 0 || !reconnect && refused[Tolerated] != 0 {
+			t.Errorf("reconnect %v: refusals %v in %d events", reconnect, refused, len(rep.Events))
+		}
 	}
 }
