@@ -96,8 +96,9 @@
 // # Text and JSON
 //
 // A Reason marshals to text as its name ("GoingAway") or, without a name, its
-// number, and reads back either form or the upper snake case name
-// ("GOING_AWAY"), so it works with [flag.TextVar]. A JSON value of type Reason
+// number, and reads back the number or the name in any case, with
+// underscores between all of its words or none ("GoingAway", "GOING_AWAY",
+// "going_away", "goingaway"), so it works with [flag.TextVar]. A JSON value of type Reason
 // is a number, like on the wire. A map key is different: encoding/json writes
 // map keys with MarshalText, so a map[Reason]int encodes as
 // {"GoingAway":1,"4001":2}, and reads back the same way.

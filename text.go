@@ -57,9 +57,11 @@ func (r Reason) MarshalText() ([]byte, error) {
 }
 
 // UnmarshalText implements [encoding.TextUnmarshaler]. It accepts a Go name as
-// String returns it ("GoingAway"), the same name in upper snake case
-// ("GOING_AWAY"), or a decimal number from 0 to 65535 without sign, spaces or
-// leading zeros ("4001"). Anything else leaves r unchanged and returns an
+// String returns it ("GoingAway") or in snake case ("GOING_AWAY"), in any
+// case ("goingaway", "going_away"), with underscores between all of its
+// words or none; or a decimal number from 0 to 65535 without sign, spaces or
+// leading zeros ("4001"). Other stacks' names (gorilla's CloseGoingAway,
+// coder's StatusGoingAway) are the wsreason command's to read, not this. Anything else leaves r unchanged and returns an
 // error that names the input and wraps [ErrUnknownName] or [ErrOutOfRange].
 func (r *Reason) UnmarshalText(text []byte) error {
 	v, err := parseText(string(text))
@@ -101,7 +103,8 @@ func (r *Reason) UnmarshalJSON(data []byte) error {
 
 func parseText(s string) (Reason, error) {
 	for i, r := range named {
-		if s == r.String() || s == snakeNames[i] {
+		// Underscores go where the snake case spelling has them, or nowhere.
+		if asciiEqualFold(s, r.String()) || asciiEqualFold(s, snakeNames[i]) {
 			return r, nil
 		}
 	}
@@ -116,6 +119,27 @@ func parseText(s string) (Reason, error) {
 		return 0, errorf(ErrOutOfRange, "code %s is out of range 0..65535", s)
 	}
 	return Reason(n), nil
+}
+
+// asciiEqualFold reports whether a and b are equal but for the case of ASCII
+// letters. Unlike strings.EqualFold it folds nothing else: the Kelvin sign
+// is not a K.
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	lower := func(c byte) byte {
+		if 'A' <= c && c <= 'Z' {
+			return c + 'a' - 'A'
+		}
+		return c
+	}
+	for i := 0; i < len(a); i++ {
+		if lower(a[i]) != lower(b[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // isDigits reports whether s is one or more ASCII digits.

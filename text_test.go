@@ -34,7 +34,11 @@ func TestUnmarshalText(t *testing.T) {
 	for _, c := range namedCodes {
 		accept[c.name] = c.r
 		accept[c.snake] = c.r
+		accept[strings.ToLower(c.name)] = c.r
+		accept[strings.ToUpper(c.name)] = c.r
+		accept[strings.ToLower(c.snake)] = c.r
 	}
+	accept["Going_Away"], accept["tLs_HaNdShAkE_fAiLuRe"] = GoingAway, TLSHandshakeFailure
 	for in, want := range accept {
 		var r Reason
 		if err := r.UnmarshalText([]byte(in)); err != nil || r != want {
@@ -48,10 +52,14 @@ func TestUnmarshalText(t *testing.T) {
 		msg     string
 	}{
 		{"", ErrUnknownName, `reasons: "" is neither a close code name nor a decimal number`},
-		{"goingaway", ErrUnknownName, `reasons: "goingaway" is neither a close code name nor a decimal number`},
-		{"going_away", ErrUnknownName, ""},
-		{"GOINGAWAY", ErrUnknownName, ""},
-		{"Going_Away", ErrUnknownName, ""},
+		{"goi_ngaway", ErrUnknownName, `reasons: "goi_ngaway" is neither a close code name nor a decimal number`},
+		{"going_Away_", ErrUnknownName, ""},
+		{"_GOING_AWAY", ErrUnknownName, ""},
+		{"goingAway_", ErrUnknownName, ""},
+		{"Going Away", ErrUnknownName, ""},
+		{"going-away", ErrUnknownName, ""},
+		{"TLSHandshake_Failure", ErrUnknownName, ""},
+		{"CloseGoingAway", ErrUnknownName, ""},
 		{"GoingAway ", ErrUnknownName, ""},
 		{" 1000", ErrUnknownName, ""},
 		{"+1000", ErrUnknownName, ""},
@@ -144,10 +152,12 @@ func TestJSON(t *testing.T) {
 }
 
 // oracleText says which Reason a text form denotes, from the test's own
-// table of names: a name, its upper snake case, or a canonical decimal.
+// table of names: a name or its upper snake case, in any case of its ASCII
+// letters, or a canonical decimal.
 func oracleText(s string) (Reason, bool) {
+	ascii := strings.IndexFunc(s, func(r rune) bool { return r > 0x7f }) < 0
 	for _, c := range namedCodes {
-		if s == c.name || s == c.snake {
+		if ascii && (strings.ToLower(s) == strings.ToLower(c.name) || strings.ToLower(s) == strings.ToLower(c.snake)) {
 			return c.r, true
 		}
 	}
@@ -163,7 +173,7 @@ func FuzzText(f *testing.F) {
 		f.Add(c.name, uint16(c.code))
 		f.Add(c.snake, uint16(c.code))
 	}
-	for _, s := range []string{"", "0", "01", "65535", "65536", "-1", "+1", "going_away", "Reason(4001)"} {
+	for _, s := range []string{"", "0", "01", "65535", "65536", "-1", "+1", "going_away", "goingaway", "Reason(4001)", "\u017ferviceRestart"} {
 		f.Add(s, uint16(4001))
 	}
 	f.Fuzz(func(t *testing.T, s string, code uint16) {
