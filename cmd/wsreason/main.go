@@ -5,6 +5,7 @@
 //
 //	wsreason                       table of the named codes and the ranges
 //	wsreason CODE...               explain codes, given as numbers or names
+//	wsreason -brief CODE...        the same, one line per code
 //	wsreason 'LOG LINE'            explain the close codes a log line shows
 //	wsreason -payload HEX          decode a Close frame body
 //	wsreason -frame HEX            decode a whole Close frame

@@ -16,6 +16,7 @@ import (
 type output struct {
 	stdout, stderr io.Writer
 	json           bool
+	brief          bool // one line per code
 }
 
 // width is where text output wraps prose.
@@ -263,6 +264,12 @@ func (o output) explain(infos []codeInfo) error {
 			Codes []codeInfo `json:"codes"`
 		}{infos})
 	}
+	if o.brief {
+		for _, c := range infos {
+			fmt.Fprintln(o.stdout, briefLine(c))
+		}
+		return nil
+	}
 	for i, c := range infos {
 		if i > 0 {
 			fmt.Fprintln(o.stdout)
@@ -278,6 +285,24 @@ func (o output) explain(infos []codeInfo) error {
 		explainBlock(o.stdout, c, extra...)
 	}
 	return nil
+}
+
+// briefLine is a code in one line, for -brief: "1001 GoingAway: may be
+// sent; advice: reconnect", with who sent it when a log line said so.
+func briefLine(c codeInfo) string {
+	name := c.Name
+	if name == "" {
+		name = "unnamed (" + c.Range + " range)"
+	}
+	send := "may be sent"
+	if !c.MaySend {
+		send = "may not be sent"
+	}
+	s := fmt.Sprintf("%d %s: %s; advice: %s", c.Code, name, send, c.Advice)
+	if c.SentBy != "" {
+		s += "; sent by " + c.SentBy
+	}
+	return s
 }
 
 // bodyResult is what wsreason says about a Close frame body.

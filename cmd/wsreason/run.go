@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -38,6 +39,8 @@ Usage:
 
 Flags:
   -json      print one JSON document instead of text
+  -brief     one line per code (code, name, whether it may be sent, advice),
+             no header; codes named twice are explained once
   -payload   the body of a Close frame in hex; - reads it from standard input
   -frame     a whole Close frame in hex, masked or not; - reads standard input
   -format    the code to build a body for
@@ -66,6 +69,7 @@ else in the line is taken for a code.
 
 Examples:
   wsreason 1006
+  wsreason -brief 1000 1006 GoingAway going_away
   wsreason GoingAway 4001 'Normal Closure' 0x3f6 StatusGoingAway
   wsreason 'websocket: close 1006 (abnormal closure): unexpected EOF'
   wsreason 'received 1011 (unexpected error); then sent 1011 (unexpected error)'
@@ -82,6 +86,7 @@ cannot be built, 2 for bad arguments. For probe, see wsreason probe -h.
 // options are the parsed command line.
 type options struct {
 	json    bool
+	brief   bool
 	payload *string // set when -payload was given
 	frame   *string // set when -frame was given
 	format  *string // set when -format was given
@@ -106,7 +111,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	if err == nil {
-		err = dispatch(opts, stdin, output{stdout: stdout, stderr: stderr, json: opts.json})
+		err = dispatch(opts, stdin, output{stdout: stdout, stderr: stderr, json: opts.json, brief: opts.brief})
 	}
 	switch {
 	case err == nil:
@@ -127,6 +132,7 @@ func parseArgs(args []string) (options, error) {
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	fs.BoolVar(&opts.json, "json", false, "")
+	fs.BoolVar(&opts.brief, "brief", false, "")
 	fs.Func("payload", "", func(s string) error { opts.payload = &s; return nil })
 	fs.Func("frame", "", func(s string) error { opts.frame = &s; return nil })
 	fs.Func("format", "", func(s string) error { opts.format = &s; return nil })
@@ -166,6 +172,8 @@ func dispatch(opts options, stdin io.Reader, o output) error {
 	switch {
 	case modes > 1:
 		return fmt.Errorf("-payload, -frame and -format cannot be used together")
+	case modes > 0 && opts.brief:
+		return fmt.Errorf("-brief is for codes and log lines; -payload, -frame and -format have their own short output")
 	case opts.payload != nil || opts.frame != nil:
 		flagName, hexText, decode := "-payload", opts.payload, o.payload
 		if opts.frame != nil {
@@ -194,6 +202,12 @@ func dispatch(opts options, stdin io.Reader, o output) error {
 			text = opts.args[0]
 		}
 		return o.format(*opts.format, text)
+	case len(opts.args) == 0 && opts.brief:
+		var infos []codeInfo
+		for _, r := range reasons.Named() {
+			infos = append(infos, describe(r))
+		}
+		return o.explain(infos)
 	case len(opts.args) == 0:
 		return o.table()
 	}
@@ -201,7 +215,10 @@ func dispatch(opts options, stdin io.Reader, o output) error {
 	for _, arg := range opts.args {
 		r, err := lookup(arg)
 		if err == nil {
-			infos = append(infos, describe(r))
+			// Arguments that name the same code are explained once.
+			if !slices.ContainsFunc(infos, func(c codeInfo) bool { return c.Code == r && c.Matched == "" }) {
+				infos = append(infos, describe(r))
+			}
 			continue
 		}
 		hits := findInLine(arg)

@@ -20,6 +20,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/wsreasons/reasons"
 	"github.com/wsreasons/reasons/internal/rawserver"
 )
 
@@ -704,5 +705,37 @@ func TestProbeStrict(t *testing.T) {
 		if c.Autobahn == "7.1.1" && c.Grade != "FAILED" {
 			t.Errorf("7.1.1 with no echo: %s, want FAILED", c.Grade)
 		}
+	}
+}
+
+// TestBrief: -brief gives one line per code, each code once however many
+// arguments name it, and refuses to pair with -payload.
+func TestBrief(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"-brief", "1000", "1006", "GoingAway", "going_away", "0x3e9"}, strings.NewReader(""), &stdout, &stderr)
+	want := "1000 Normal: may be sent; advice: done\n" +
+		"1006 AbnormalClose: may not be sent; advice: reconnect\n" +
+		"1001 GoingAway: may be sent; advice: reconnect\n"
+	if code != exitOK || stdout.String() != want || stderr.Len() > 0 {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 0 and %q", code, stdout.String(), stderr.String(), want)
+	}
+	stdout.Reset()
+	if code := run([]string{"-brief", "4001"}, strings.NewReader(""), &stdout, &stderr); code != exitOK ||
+		stdout.String() != "4001 unnamed (Private range): may be sent; advice: application\n" {
+		t.Errorf("4001: exit %d, %q", code, stdout.String())
+	}
+	stdout.Reset()
+	if code := run([]string{"-brief"}, strings.NewReader(""), &stdout, &stderr); code != exitOK || strings.Count(stdout.String(), "\n") != len(reasons.Named()) {
+		t.Errorf("no codes: exit %d, %d lines, want one per named code", code, strings.Count(stdout.String(), "\n"))
+	}
+	stdout.Reset()
+	if code := run([]string{"-brief", "-payload", "03e8"}, strings.NewReader(""), &stdout, &stderr); code != exitUsage || !strings.Contains(stderr.String(), "-brief is for codes and log lines") {
+		t.Errorf("-brief -payload: exit %d, stderr %q", code, stderr.String())
+	}
+	// Without -brief, GoingAway and going_away are explained once too.
+	stdout.Reset()
+	run([]string{"GoingAway", "going_away"}, strings.NewReader(""), &stdout, &stderr)
+	if n := strings.Count(stdout.String(), "1001 GoingAway (IANA"); n != 1 {
+		t.Errorf("GoingAway going_away: %d explanations, want 1:\n%s", n, stdout.String())
 	}
 }
