@@ -23,6 +23,13 @@
 // On coder/websocket the function is conn.Close(websocket.StatusCode(r), text);
 // on the other stacks it is their own Close-sending call.
 //
+// A connection whose handshake is answered just as the server stops is in
+// neither place: http.Server.Shutdown no longer tracks it, and its handler
+// has not called Add yet. Wrap the handler with [Group.Handler] (or call
+// [Group.Hold] first thing in it, on a stack that is not net/http), and
+// Shutdown waits for such handlers too, whose Add then sends the Close at
+// once.
+//
 // Which code: 1012 (Service Restart, IANA registry) for a restart or
 // deploy, after which clients come back in 5 to 30 s; 1001 (Going Away,
 // RFC 6455 §7.4.1) for a server that is going down for longer. Not 1000:
@@ -35,6 +42,7 @@ package drain
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -65,10 +73,11 @@ type Group struct {
 	mu      sync.Mutex
 	next    uint64
 	conns   map[uint64]CloseFunc
+	held    int // handlers held and not yet released
 	closing bool
 	reason  reasons.Reason
 	text    string
-	empty   chan struct{} // closed, and replaced, each time the last connection ends during a shutdown
+	empty   chan struct{} // closed, and replaced, each time the last connection or hold ends during a shutdown
 	total   int           // connections a shutdown has to end
 	stats   Stats         // but for Sent and Failed
 	sent    atomic.Int64
@@ -79,6 +88,7 @@ type Group struct {
 // has not been called yet; the others count from the start of Shutdown.
 type Stats struct {
 	Open   int // connections added whose done has not been called
+	Held   int // holds not yet released: handlers that may yet call Add
 	Sent   int // Close frames whose CloseFunc returned nil
 	Failed int // Close frames whose CloseFunc returned an error
 	Ended  int // connections whose done was called after Shutdown began
@@ -122,11 +132,52 @@ func (g *Group) remove(id uint64) {
 	g.stats.Open--
 	if g.closing {
 		g.stats.Ended++
-		if g.stats.Open == 0 {
-			close(g.empty) // and a new one for connections added later
-			g.empty = make(chan struct{})
-		}
 	}
+	g.signalLocked()
+}
+
+// signalLocked wakes Shutdown's wait when, during a shutdown, no
+// connection is open and no handler held. g.mu is held.
+func (g *Group) signalLocked() {
+	if g.closing && g.stats.Open == 0 && g.held == 0 {
+		close(g.empty) // and a new one for connections added later
+		g.empty = make(chan struct{})
+	}
+}
+
+// Hold marks a handler that may yet call Add, and returns release, which
+// the handler calls when it returns (defer release()). Shutdown waits for
+// every hold to be released as it waits for every connection, so that a
+// connection upgraded just as the server stops, before its handler called
+// Add, is not missed: its Add, after Shutdown began, sends the Close at
+// once. release may be called more than once; calls after the first do
+// nothing. [Group.Handler] holds for every request of a net/http handler.
+func (g *Group) Hold() (release func()) {
+	g.mu.Lock()
+	g.held++
+	g.stats.Held++
+	g.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			g.held--
+			g.stats.Held--
+			g.signalLocked()
+		})
+	}
+}
+
+// Handler returns h with every request held ([Group.Hold]) until h
+// returns: wrap the handler that upgrades WebSocket connections with it,
+// as in http.Server{Handler: g.Handler(mux)}. Plain requests are held too;
+// http.Server.Shutdown has waited for them already when Shutdown runs.
+func (g *Group) Handler(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer g.Hold()()
+		h.ServeHTTP(w, r)
+	})
 }
 
 // send calls f, the CloseFunc of a connection, and counts the outcome.
@@ -145,8 +196,8 @@ func (g *Group) send(f CloseFunc, r reasons.Reason, text string) {
 // slow, so that a CloseFunc that waits for its peer does not hold up the
 // others. With Spread, they go out evenly over it, and if ctx ends first,
 // those not yet sent are sent at once.
-// Shutdown then waits until every connection's done has been called, or
-// ctx ends.
+// Shutdown then waits until every connection's done has been called and
+// every hold released, or ctx ends.
 //
 // It returns nil when every connection ended, and otherwise an
 // [*OpenError] that wraps ctx's error and says how many were still open.
@@ -185,15 +236,15 @@ func (g *Group) Shutdown(ctx context.Context, r reasons.Reason, text string) err
 	return g.wait(ctx)
 }
 
-// wait waits until no connection is open or ctx ends.
+// wait waits until no connection is open and no handler held, or ctx ends.
 func (g *Group) wait(ctx context.Context) error {
 	for {
 		g.mu.Lock()
-		open, empty := g.stats.Open, g.empty
-		err := &OpenError{Open: open, Total: g.total, Err: ctx.Err()}
+		open, held, empty := g.stats.Open, g.held, g.empty
+		err := &OpenError{Open: open, Held: held, Total: g.total, Err: ctx.Err()}
 		g.mu.Unlock()
 		switch {
-		case open == 0:
+		case open == 0 && held == 0:
 			return nil
 		case err.Err != nil:
 			return err
@@ -287,11 +338,15 @@ func (g *Group) Stats() Stats {
 // connection did.
 type OpenError struct {
 	Open  int   // connections still open when ctx ended
+	Held  int   // handlers still held ([Group.Hold]) when ctx ended
 	Total int   // connections the shutdown had to end
 	Err   error // ctx's error
 }
 
 func (e *OpenError) Error() string {
+	if e.Held > 0 {
+		return fmt.Sprintf("drain: %d of %d connections still open, %d handlers still held: %v", e.Open, e.Total, e.Held, e.Err)
+	}
 	return fmt.Sprintf("drain: %d of %d connections still open: %v", e.Open, e.Total, e.Err)
 }
 

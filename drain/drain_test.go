@@ -3,6 +3,8 @@ package drain_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -283,5 +285,68 @@ func TestShutdownSlowCloses(t *testing.T) {
 	}
 	if got := together.Load(); got != n {
 		t.Errorf("%d of %d Closes were in flight together, want all: a slow Close holds up the others", got, n)
+	}
+}
+
+// TestHold: a handler held but not yet added when Shutdown begins keeps
+// Shutdown waiting; its Add, after the start, gets the Close at once, and
+// Shutdown returns once its connection ended and its hold was released. A
+// hold never released makes Shutdown's error say so.
+func TestHold(t *testing.T) {
+	var g drain.Group
+	release := g.Hold()
+	if s := g.Stats(); s.Held != 1 {
+		t.Errorf("Held %d after Hold, want 1", s.Held)
+	}
+	returned := make(chan error, 1)
+	go func() { returned <- g.Shutdown(context.Background(), reasons.ServiceRestart, "deploy") }()
+	select {
+	case err := <-returned:
+		t.Fatalf("Shutdown returned %v with a handler held", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	// The handler finishes its upgrade and adds its connection now.
+	c := addFake(&g)
+	deadline := time.Now().Add(5 * time.Second)
+	for len(c.closes()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if got := c.closes(); len(got) != 1 || got[0] != "ServiceRestart deploy" {
+		t.Errorf("the late connection was sent %q, want one Close", got)
+	}
+	select {
+	case err := <-returned:
+		t.Fatalf("Shutdown returned %v before the hold was released", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	release()
+	release() // a second call does nothing
+	if err := <-returned; err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	if s := g.Stats(); s.Held != 0 || s.Open != 0 {
+		t.Errorf("after: %+v", s)
+	}
+
+	var g2 drain.Group
+	g2.Hold()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	err := g2.Shutdown(ctx, reasons.GoingAway, "")
+	var oe *drain.OpenError
+	if !errors.As(err, &oe) || oe.Held != 1 || err.Error() != "drain: 0 of 0 connections still open, 1 handlers still held: context deadline exceeded" {
+		t.Errorf("a hold never released: %v", err)
+	}
+}
+
+// TestHandler: a request through Handler is held while it runs, and no
+// longer once it returns.
+func TestHandler(t *testing.T) {
+	var g drain.Group
+	var during drain.Stats
+	h := g.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { during = g.Stats() }))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	if during.Held != 1 || g.Stats().Held != 0 {
+		t.Errorf("held %d during the request and %d after, want 1 and 0", during.Held, g.Stats().Held)
 	}
 }

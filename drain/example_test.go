@@ -15,15 +15,16 @@ import (
 )
 
 // A server registers each WebSocket connection with a Group after the
-// upgrade, and on shutdown stops the http.Server first, then drains the
-// group with the same deadline. The upgrade and the Close below stand for
+// upgrade, with its handler wrapped by the Group's so that a connection
+// upgraded just as the server stops is not missed, and on shutdown stops
+// the http.Server first, then drains the group with the same deadline. The upgrade and the Close below stand for
 // those of any stack; on gorilla/websocket the CloseFunc is a
 // WriteControl of reasons.Format's body, on coder/websocket conn.Close.
 func Example() {
 	var g drain.Group
 	g.Spread = 100 * time.Millisecond // optional: clients return in a trickle
 
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := &http.Server{Handler: g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		conn, br, err := upgrade(w, r)
 		if err != nil {
 			return
@@ -34,7 +35,7 @@ func Example() {
 		})
 		defer done()
 		serve(conn, br) // until the connection ends
-	})}
+	}))}
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	go srv.Serve(ln)
 
@@ -62,7 +63,7 @@ func Example() {
 	fmt.Println("drained:", err, g.Stats())
 	// Output:
 	// client saw 1012 "deploy"
-	// drained: <nil> {0 1 0 1}
+	// drained: <nil> {0 0 1 0 1}
 }
 
 // upgrade, writeClose and serve are a minimal WebSocket stack for the

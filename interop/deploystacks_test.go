@@ -148,7 +148,11 @@ func inProcess(start func(testing.TB, *deployConns) (string, func(context.Contex
 func startHTTP(serve func(conns *deployConns, w http.ResponseWriter, r *http.Request)) func(testing.TB, *deployConns) (string, func(context.Context) error) {
 	return func(t testing.TB, conns *deployConns) (string, func(context.Context) error) {
 		ln := listenLoopback(t)
-		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { serve(conns, w, r) })}
+		var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { serve(conns, w, r) })
+		if conns.g != nil {
+			h = conns.g.Handler(h) // a connection upgraded as the server stops is drained too
+		}
+		srv := &http.Server{Handler: h}
 		go srv.Serve(ln)
 		t.Cleanup(func() { srv.Close() })
 		return "ws://" + ln.Addr().String(), srv.Shutdown
@@ -167,6 +171,7 @@ func listenLoopback(t testing.TB) net.Listener {
 // answers a Close frame. fasthttp/websocket, gorilla's fork, shares it.
 func serveGorillaConn(conns *deployConns, c gorillaConn) {
 	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(deployHold)) // before drop can set its own
 	done := conns.add(func(r reasons.Reason, text string) error {
 		body, err := reasons.Format(r, text)
 		if err != nil {
@@ -180,7 +185,6 @@ func serveGorillaConn(conns *deployConns, c gorillaConn) {
 		c.Close()
 	})
 	defer done()
-	c.SetReadDeadline(time.Now().Add(deployHold))
 	for {
 		if _, _, err := c.ReadMessage(); err != nil {
 			return
@@ -279,7 +283,19 @@ func startFasthttpDeploy(t testing.TB, conns *deployConns) (string, func(context
 	ln := listenLoopback(t)
 	u := fastws.FastHTTPUpgrader{HandshakeTimeout: timeout}
 	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
-		u.Upgrade(ctx, func(c *fastws.Conn) { serveGorillaConn(conns, c) })
+		// fasthttp runs the WebSocket's handler after this one returns, so
+		// the hold lasts until that one does.
+		release := func() {}
+		if conns.g != nil {
+			release = conns.g.Hold()
+		}
+		err := u.Upgrade(ctx, func(c *fastws.Conn) {
+			defer release()
+			serveGorillaConn(conns, c)
+		})
+		if err != nil {
+			release()
+		}
 	}}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Shutdown() })

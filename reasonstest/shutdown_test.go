@@ -17,11 +17,11 @@ import (
 	"github.com/wsreasons/reasons/reasonstest"
 )
 
-// drainedServer is a server whose handlers register with a drain.Group
-// and whose shutdown is the http.Server's, then the group's.
+// drainedServer is a server whose handlers, held by a drain.Group, register
+// with it, and whose shutdown is the http.Server's, then the group's.
 func drainedServer(t *testing.T) (url string, shutdown func(context.Context) error) {
 	var g drain.Group
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		conn, br, err := wsframe.Upgrade(w, r)
 		if err != nil {
 			return
@@ -38,7 +38,7 @@ func drainedServer(t *testing.T) (url string, shutdown func(context.Context) err
 		defer done()
 		conn.SetDeadline(time.Now().Add(rawserver.Lifetime))
 		rawserver.AwaitClose(br)
-	}))
+	})))
 	t.Cleanup(srv.Close)
 	return rawserver.URL(srv), func(ctx context.Context) error {
 		if err := srv.Config.Shutdown(ctx); err != nil {

@@ -61,6 +61,7 @@ func run(withDrain bool, code reasons.Reason, spread, timeout time.Duration) err
 		Addrs:   []string{ln.Addr().String()},
 		Listen:  func(string, string) (net.Listener, error) { return ln, nil },
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer g.Hold()() // until the connection is added
 			c, err := u.Upgrade(w, r, nil)
 			if err != nil || !withDrain {
 				return
