@@ -157,7 +157,7 @@ func TestJSON(t *testing.T) {
 func oracleText(s string) (Reason, bool) {
 	ascii := strings.IndexFunc(s, func(r rune) bool { return r > 0x7f }) < 0
 	for _, c := range namedCodes {
-		if ascii && (strings.ToLower(s) == strings.ToLower(c.name) || strings.ToLower(s) == strings.ToLower(c.snake)) {
+		if ascii && (strings.EqualFold(s, c.name) || strings.EqualFold(s, c.snake)) {
 			return c.r, true
 		}
 	}

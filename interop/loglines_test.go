@@ -89,7 +89,7 @@ func closeThenAwait(code int, reason string) func(net.Conn, *bufio.Reader) {
 func TestLogLinesFromStacks(t *testing.T) {
 	bin := buildWsreason(t)
 	var rows lineRows
-	defer func() { rows.check(t, "loglines", 5) }()
+	defer func() { rows.check(t, "loglines", 7) }()
 	t.Run("python-websockets", func(t *testing.T) {
 		python := pythonWebsockets.peer.need(t)
 		// The server closes first with 1011; the client echoes it.
@@ -107,6 +107,14 @@ func TestLogLinesFromStacks(t *testing.T) {
 			{1011, "Python websockets", "the peer"}, {1011, "Python websockets", "this side"},
 		}))
 
+		// The server cuts the connection with no Close frame: the 1006 line.
+		url = rawserver.Start(t, false, func(net.Conn, *bufio.Reader) {})
+		line = strings.TrimSpace(runPeer(t, python, "testdata/python", "closeline.py", url))
+		if want := "websockets.exceptions.ConnectionClosedError: no close frame received or sent"; line != want {
+			t.Errorf("websockets printed %q after a cut, want %q", line, want)
+		}
+		rows.add("Python websockets 10.4", line, checkExplained(t, bin, line, []explained{{1006, "Python websockets", ""}}))
+
 		// The client closes first with 4001; the server answers 1000.
 		url = rawserver.Start(t, false, rawserver.Answer(wsframe.Append(nil, wsframe.OpClose, []byte{0x03, 0xe8}, nil)))
 		line = strings.TrimSpace(runPeer(t, python, "testdata/python", "closeline.py", url, "4001", "bye"))
@@ -114,6 +122,17 @@ func TestLogLinesFromStacks(t *testing.T) {
 		rows.add("Python websockets 10.4", line, checkExplained(t, bin, line, []explained{
 			{4001, "Python websockets", "this side"}, {1000, "Python websockets", "the peer"},
 		}))
+	})
+	t.Run("coder", func(t *testing.T) {
+		// coder/websocket's read error when the server cuts the connection.
+		url := rawserver.Start(t, false, func(net.Conn, *bufio.Reader) {})
+		ep, err := dialCoder(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ep.drop()
+		line := ep.readErr(timeout).Error()
+		rows.add("coder/websocket 1.8.15", line, checkExplained(t, bin, line, []explained{{1006, "coder/websocket", ""}}))
 	})
 	t.Run("node-ws", func(t *testing.T) {
 		node := nodeWS.peer.need(t)

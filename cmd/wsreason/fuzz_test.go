@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wsreasons/reasons"
+
 	"github.com/wsreasons/reasons/internal/wsframe"
 )
 
@@ -88,6 +90,9 @@ func FuzzLogLine(f *testing.F) {
 		"CloseReason(reason=NORMAL, message=)", `CloseFrame { code: Library(4001), reason: "" }`,
 		`CloseFrame { code: Invalid, reason: "" }`, "WebSocketCloseStatus.Empty",
 		"closed by the server. Close status EndpointUnavailable.", "invalid status code 1005",
+		"sent 1000 (OK); no close frame received", "no close frame received or sent",
+		"failed to read frame header: EOF", "WebSocket connection to 'ws://x/' failed: ",
+		"gws: connection closed, code=1001, reason=", "ws closed: 1001 x",
 	} {
 		f.Add(s)
 	}
@@ -110,10 +115,14 @@ func FuzzLogLine(f *testing.F) {
 }
 
 // tokenMeans reports whether the token a form found is in its text and is
-// the code found: its number, or a name the table gives that code.
+// the code found: its number, or a name the table gives that code; for a
+// close with no code, the form's whole text, 1006 and what was seen.
 func tokenMeans(h found) bool {
 	if !strings.Contains(h.matched, h.token) {
 		return false
+	}
+	if h.saw != "" {
+		return h.token == h.matched && h.code == reasons.AbnormalClose
 	}
 	number := h.token
 	if m := wrapped.FindStringSubmatch(number); m != nil {

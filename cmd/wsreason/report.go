@@ -38,6 +38,7 @@ type codeInfo struct {
 	Matched          string         `json:"matched,omitempty"`     // the text of a log line that gave the code
 	Form             string         `json:"form,omitempty"`        // the stack that prints that text
 	SentBy           string         `json:"sent_by,omitempty"`     // who sent the code, when the line says
+	Saw              string         `json:"saw,omitempty"`         // for a close with no code, what the side that logged it saw
 	AlsoCalled       []alsoCalled   `json:"also_called,omitempty"` // other stacks' names for the code
 	KnownUses        []knownUse     `json:"known_uses,omitempty"`  // protocols' own meanings, not registry names
 }
@@ -281,6 +282,9 @@ func (o output) explain(infos []codeInfo) error {
 		}
 		if c.SentBy != "" {
 			extra = append(extra, [2]string{"sent by", c.SentBy})
+		}
+		if c.Saw != "" {
+			extra = append(extra, [2]string{"what happened", c.Saw})
 		}
 		explainBlock(o.stdout, c, extra...)
 	}

@@ -64,8 +64,15 @@ A LOG LINE is searched for the forms those stacks print: gorilla's
 "CloseStatus[code=1006, ...]", JSR 356's "CloseReason[1008,...]", Ktor's
 "CloseReason(reason=NORMAL, ...)", tungstenite's "CloseFrame { code: Away",
 .NET's "Close status EndpointUnavailable", Node ws's "invalid status code
-1005", a browser console's or wscat's "code: 1006", and "code=1006". Nothing
-else in the line is taken for a code.
+1005", gws's "code=1001", gobwas's "ws closed: 1001", a browser console's or
+wscat's "code: 1006", and "code=1006"; and as 1006, with what the side that
+logged it saw, the lines of a close with no Close frame: Python websockets'
+"no close frame received or sent", coder's "failed to read frame header:
+EOF", .NET's "...closed the WebSocket connection without completing the
+close handshake", Node ws's "WebSocket was closed before the connection was
+established", and a browser console's "WebSocket connection to '...'
+failed" (Firefox: "can't establish a connection to the server at ...").
+Nothing else in the line is taken for a code.
 
 Examples:
   wsreason 1006
@@ -230,7 +237,7 @@ func dispatch(opts options, stdin io.Reader, o output) error {
 				return h.err
 			}
 			info := describe(h.code)
-			info.Matched, info.Form, info.SentBy = h.matched, h.stack, h.sentBy
+			info.Matched, info.Form, info.SentBy, info.Saw = h.matched, h.stack, h.sentBy, h.saw
 			infos = append(infos, info)
 		}
 	}

@@ -213,7 +213,7 @@ func TestLogForms(t *testing.T) {
 		{"sent 1000 (OK); then received 4001 (private use) bye",
 			[]lineCode{{1000, "sent 1000 (", "Python websockets", us}, {4001, "received 4001 (", "Python websockets", peer}}},
 		{"ConnectionClosedError: sent 1011 (internal error) keepalive ping timeout; no close frame received",
-			[]lineCode{{1011, "sent 1011 (", "Python websockets", us}}},
+			[]lineCode{{1011, "sent 1011 (", "Python websockets", us}, {1006, "; no close frame received", "Python websockets", ""}}},
 		// Python websockets before 10, format_close
 		{"WebSocket connection is closed: code = 1006 (connection closed abnormally [internal]), no reason",
 			[]lineCode{{1006, "code = 1006 (", "Python websockets", ""}}},
@@ -236,6 +236,53 @@ func TestLogForms(t *testing.T) {
 		got := explainLine(t, tc.line)
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("wsreason %q:\n got %+v\nwant %+v", tc.line, got, tc.want)
+		}
+	}
+}
+
+// TestNoCodeForms reads the lines stacks print for a close with no Close
+// frame, each as the stack's source builds it, as 1006 with what the side
+// that logged it saw; and the forms of gws and gobwas, which carry a code.
+func TestNoCodeForms(t *testing.T) {
+	for _, tc := range []struct {
+		line, matched, form string
+		code                int
+	}{
+		{"websockets.exceptions.ConnectionClosedError: no close frame received or sent", "no close frame received or sent", "Python websockets", 1006},
+		{"failed to get reader: failed to read frame header: EOF", "failed to read frame header: EOF", "coder/websocket", 1006},
+		{"read: failed to get reader: failed to read frame header: unexpected EOF", "failed to read frame header: unexpected EOF", "coder/websocket", 1006},
+		{"System.Net.WebSockets.WebSocketException (0x80004005): The remote party closed the WebSocket connection without completing the close handshake.",
+			"The remote party closed the WebSocket connection without completing the close handshake", ".NET", 1006},
+		{"Error: WebSocket was closed before the connection was established", "WebSocket was closed before the connection was established", "Node ws", 1006},
+		{"WebSocket connection to 'wss://example.com/socket' failed: ", "WebSocket connection to 'wss://example.com/socket' failed", "a browser console (Chromium, Safari)", 1006},
+		{"Firefox can’t establish a connection to the server at wss://example.com/socket.", "can’t establish a connection to the server at wss://", "a browser console (Firefox)", 1006},
+		{"The connection to wss://example.com/socket was interrupted while the page was loading.", "The connection to wss://example.com/socket was interrupted while the page was loading", "a browser console (Firefox)", 1006},
+		{"read: gws: connection closed, code=1001, reason=bye", "gws: connection closed, code=1001", "lxzan/gws", 1001},
+		{"ws closed: 1001 bye", "ws closed: 1001", "gobwas/ws", 1001},
+	} {
+		var stdout, stderr bytes.Buffer
+		exit := run([]string{"-json", tc.line}, strings.NewReader(""), &stdout, &stderr)
+		var doc struct {
+			Codes []struct {
+				Code          int
+				Matched, Form string
+				Saw           string
+			}
+		}
+		err := json.Unmarshal(stdout.Bytes(), &doc)
+		if exit != 0 || err != nil || len(doc.Codes) != 1 {
+			t.Errorf("wsreason -json %q: exit %d, %v, %s", tc.line, exit, err, stdout.String())
+			continue
+		}
+		got := doc.Codes[0]
+		if got.Code != tc.code || got.Matched != tc.matched || got.Form != tc.form || (tc.code == 1006) != (got.Saw != "") {
+			t.Errorf("wsreason %q: %+v; want %d %q (%s)", tc.line, got, tc.code, tc.matched, tc.form)
+		}
+	}
+	for _, line := range []string{"EOF", "unexpected EOF", "no close frame was seen", "WebSocket connection to the server failed", "failed to read frame header: bad opcode"} {
+		var stdout, stderr bytes.Buffer
+		if exit := run([]string{line}, strings.NewReader(""), &stdout, &stderr); exit != exitUsage {
+			t.Errorf("wsreason %q: exit %d, %s; want no code found", line, exit, stdout.String())
 		}
 	}
 }
