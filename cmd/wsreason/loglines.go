@@ -118,7 +118,10 @@ func findInLine(line string) []found {
 		f  found
 	}
 	var hits []hit
-	for _, form := range logForms {
+	for i, form := range logForms {
+		if !strings.Contains(line, formAnchors[i]) {
+			continue // the form's literal text is not in the line: no match
+		}
 		for _, m := range form.re.FindAllStringSubmatchIndex(line, -1) {
 			if form.code != 0 {
 				f := found{code: form.code, matched: line[m[0]:m[1]], token: line[m[0]:m[1]], stack: form.stack, saw: form.saw}

@@ -10,6 +10,7 @@
 //	wsreason -payload HEX          decode a Close frame body
 //	wsreason -frame HEX            decode a whole Close frame
 //	wsreason -format CODE [TEXT]   build a Close frame body
+//	wsreason -log FILE             count the closes in a whole log, by code
 //	wsreason probe [-json] [-strict] [-timeout D] [-parallel N] [-insecure]
 //	               [-H 'Name: value']... URL
 //	                               check a live ws:// or wss:// server

@@ -29,6 +29,8 @@ Usage:
   wsreason -payload HEX          decode a Close frame body given in hex
   wsreason -frame HEX            decode a whole Close frame, header included
   wsreason -format CODE [TEXT]   build the Close frame body for CODE and TEXT
+  wsreason -log FILE             count the closes in a whole log, by code
+                                 (-log - reads standard input)
   wsreason probe URL             check how a live server answers Close frames
                                  (wsreason probe -h says more)
   wsreason serve                 a server that tests how clients answer Close
@@ -44,6 +46,7 @@ Flags:
   -payload   the body of a Close frame in hex; - reads it from standard input
   -frame     a whole Close frame in hex, masked or not; - reads standard input
   -format    the code to build a body for
+  -log       a log file to summarize, of any size; - reads standard input
   -h         this help
 
 Hex may be written as a capture shows it: with spaces, colons or dashes
@@ -74,6 +77,12 @@ established", and a browser console's "WebSocket connection to '...'
 failed" (Firefox: "can't establish a connection to the server at ...").
 Nothing else in the line is taken for a code.
 
+With -log, every line in one of the forms above counts (a bare number, such
+as a port or a duration, never does), and the summary has one row per code:
+how many times, sent by the peer, by this side or not said, the forms seen,
+the advice, and the first line it came from. A line longer than 1 MiB is
+skipped and counted. -json gives the same as one document.
+
 Examples:
   wsreason 1006
   wsreason -brief 1000 1006 GoingAway going_away
@@ -85,6 +94,7 @@ Examples:
   wsreason -frame '88 82 12 34 56 78 11 dc'
   wsreason -format 1001 'server restarting'
   wsreason -json -payload 0x03ed
+  journalctl -u app | wsreason -log -
 
 Exit status: 0 on success, 1 for an invalid payload or frame or a body that
 cannot be built, 2 for bad arguments. For probe, see wsreason probe -h.
@@ -97,6 +107,7 @@ type options struct {
 	payload *string // set when -payload was given
 	frame   *string // set when -frame was given
 	format  *string // set when -format was given
+	log     *string // set when -log was given
 	args    []string
 }
 
@@ -143,6 +154,7 @@ func parseArgs(args []string) (options, error) {
 	fs.Func("payload", "", func(s string) error { opts.payload = &s; return nil })
 	fs.Func("frame", "", func(s string) error { opts.frame = &s; return nil })
 	fs.Func("format", "", func(s string) error { opts.format = &s; return nil })
+	fs.Func("log", "", func(s string) error { opts.log = &s; return nil })
 	for len(args) > 0 {
 		if isNegative(args[0]) { // a code such as -1, not a flag
 			opts.args = append(opts.args, args[0])
@@ -171,16 +183,16 @@ func parseArgs(args []string) (options, error) {
 
 func dispatch(opts options, stdin io.Reader, o output) error {
 	modes := 0
-	for _, m := range []*string{opts.payload, opts.frame, opts.format} {
+	for _, m := range []*string{opts.payload, opts.frame, opts.format, opts.log} {
 		if m != nil {
 			modes++
 		}
 	}
 	switch {
 	case modes > 1:
-		return fmt.Errorf("-payload, -frame and -format cannot be used together")
+		return fmt.Errorf("-payload, -frame, -format and -log cannot be used together")
 	case modes > 0 && opts.brief:
-		return fmt.Errorf("-brief is for codes and log lines; -payload, -frame and -format have their own short output")
+		return fmt.Errorf("-brief is for codes and log lines; -payload, -frame, -format and -log have their own short output")
 	case opts.payload != nil || opts.frame != nil:
 		flagName, hexText, decode := "-payload", opts.payload, o.payload
 		if opts.frame != nil {
@@ -200,6 +212,11 @@ func dispatch(opts options, stdin io.Reader, o output) error {
 			return fmt.Errorf("standard input holds more than %d bytes; a Close frame is at most %d bytes, %d hex digits", maxStdin, reasons.MaxPayloadLen+6, 2*(reasons.MaxPayloadLen+6))
 		}
 		return decode(string(b))
+	case opts.log != nil:
+		if len(opts.args) > 0 {
+			return fmt.Errorf("-log takes no other arguments, got %q", opts.args[0])
+		}
+		return o.log(*opts.log, stdin)
 	case opts.format != nil:
 		if len(opts.args) > 1 {
 			return fmt.Errorf("-format takes one TEXT argument, got %d; quote the text", len(opts.args))

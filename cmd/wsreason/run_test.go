@@ -235,7 +235,7 @@ var cliCases = []cliCase{
 	{"odd hex", []string{"-payload", "3e8"}, 2, "", "wsreason: payload \"3e8\" has an odd number of hex digits (3)\n"},
 	{"non-hex", []string{"-payload", "03g8"}, 2, "", "wsreason: payload \"03g8\" has a character that is not a hex digit: 'g'\n"},
 	{"unknown flag", []string{"-verbose"}, 2, "", "wsreason: flag provided but not defined: -verbose (see wsreason -h)\n"},
-	{"two modes", []string{"-payload", "03e8", "-frame", "880203e8"}, 2, "", "wsreason: -payload, -frame and -format cannot be used together\n"},
+	{"two modes", []string{"-payload", "03e8", "-frame", "880203e8"}, 2, "", "wsreason: -payload, -frame, -format and -log cannot be used together\n"},
 	{"payload with argument", []string{"-payload", "03e8", "1000"}, 2, "", "wsreason: -payload takes no other arguments, got \"1000\"\n"},
 	{"help", []string{"-h"}, 0, usage, ""},
 
@@ -548,8 +548,11 @@ func TestREADMEOutput(t *testing.T) {
 	checked := 0
 	for _, m := range readmeRun.FindAllStringSubmatch(string(readme), -1) {
 		args := shellWords(t, m[1])
-		if args[0] == "probe" || args[0] == "serve" {
+		if args[0] == "probe" || args[0] == "serve" || args[0] == "watch" {
 			continue
+		}
+		for i, a := range args { // the README runs from the module's root, the test here
+			args[i] = strings.TrimPrefix(a, "cmd/wsreason/")
 		}
 		var stdout, stderr bytes.Buffer
 		if code := run(args, strings.NewReader(""), &stdout, &stderr); code != 0 {
