@@ -18,10 +18,10 @@ PIN         ?= $(shell command -v taskset >/dev/null 2>&1 && echo taskset -c 0)
 ## listed at the end; with REASONS_REQUIRE_PEERS=1 they fail instead. The
 ## interop tests always run (-count=1): they talk to real peers.
 test: check-generate fmt vet lint exhaustive
-	$(GO) test -race ./...
+	$(GO) test -race -parallel 8 ./...
 	@skipped=$$(mktemp); \
-	echo "cd interop && $(GO) test -race -count=1 ./..."; \
-	(cd interop && REASONS_SKIPPED=$$skipped $(GO) test -race -count=1 ./...); status=$$?; \
+	echo "cd interop && $(GO) test -race -count=1 -parallel 8 ./..."; \
+	(cd interop && REASONS_SKIPPED=$$skipped $(GO) test -race -count=1 -parallel 8 ./...); status=$$?; \
 	if [ -s $$skipped ]; then \
 		echo; echo "Skipped because an outside peer is missing:"; \
 		sort -u $$skipped | awk -F '\t' '{ printf "  %s: %s (%s)\n", $$1, $$2, $$3 }'; \

@@ -412,6 +412,7 @@ func launchBrowser(t *testing.T, b browserEngine, path, url string, done <-chan 
 // on 127.0.0.1, in both directions, and checks that package reasons agrees
 // with what the browser does.
 func TestBrowserCloseCodes(t *testing.T) {
+	t.Parallel()
 	for _, b := range browsers {
 		t.Run(b.name, func(t *testing.T) { testBrowser(t, b) })
 	}

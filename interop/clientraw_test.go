@@ -116,6 +116,7 @@ func clientCases(t *testing.T, srv *reasonstest.Server) []struct{ ID, Autobahn, 
 // server to each client and checks the client's answer, as the server
 // judged it, against the table above.
 func TestClientRawCloseFrames(t *testing.T) {
+	t.Parallel()
 	byName := map[string]probe.Case{}
 	for _, c := range rawCases {
 		byName[c.Name] = c

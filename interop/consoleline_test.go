@@ -71,6 +71,7 @@ var devtoolsURL = regexp.MustCompile(`DevTools listening on (ws://\S+)`)
 // drops the connection, reads them over the DevTools protocol as the
 // console shows them, and has wsreason read each line.
 func TestConsoleCloseEvent(t *testing.T) {
+	t.Parallel()
 	path := chromium.need(t)
 	closing := rawserver.Start(t, false, closeThenAwait(4001, "bye"))
 	dropping := rawserver.Start(t, false, func(net.Conn, *bufio.Reader) {})

@@ -254,6 +254,8 @@ func checkSectionMeasured(t *testing.T, path, name, content string, measured ...
 		checkSection(t, path, name, content)
 		return
 	}
+	readmeMu.Lock()
+	defer readmeMu.Unlock()
 	readme, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

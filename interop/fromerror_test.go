@@ -81,6 +81,7 @@ const refusedKind = "Close frame with a code it refuses"
 // against what the library's own API reads out of the same error. It writes
 // the types of those errors to the README.
 func TestFromError(t *testing.T) {
+	t.Parallel()
 	reference := startServer(t, library{name: "reasons", accept: acceptReference})
 	seen := map[string]map[string][]string{} // library, kind: error chains
 	for _, lib := range libraries {

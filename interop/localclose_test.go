@@ -21,6 +21,7 @@ import (
 // (1000); coder returns net.ErrClosed, gws its own "close normal" error
 // and gobwas, whose echo was read already, a timeout: no close (ok false).
 func TestReadAfterLocalClose(t *testing.T) {
+	t.Parallel()
 	want := map[string]struct {
 		r  reasons.Reason
 		ok bool
@@ -58,6 +59,7 @@ func TestReadAfterLocalClose(t *testing.T) {
 // libraries the other tests do not connect with, and to the joins of the
 // real errors with a cancel.
 func TestFromErrorRealTypes(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		err  error

@@ -87,6 +87,7 @@ func closeThenAwait(code int, reason string) func(net.Conn, *bufio.Reader) {
 // logs for a close, and wsreason read that line: the codes, the stack's
 // form, and who sent each code, all written here by hand.
 func TestLogLinesFromStacks(t *testing.T) {
+	t.Parallel()
 	bin := buildWsreason(t)
 	var rows lineRows
 	defer func() { rows.check(t, "loglines", 7) }()
@@ -246,6 +247,7 @@ func (l *lineRows) check(t *testing.T, name string, want int) {
 // and JSR 356 against the names the installed modules declare: each name
 // must give its code, and wsreason must list no name the module lacks.
 func TestStackNamesFromModules(t *testing.T) {
+	t.Parallel()
 	bin := buildWsreason(t)
 	listed := tableNames(t, bin)
 	check := func(t *testing.T, stack string, declared map[string]int) {

@@ -15,6 +15,7 @@ import (
 // names for the codes those libraries give them: the values come from the
 // libraries themselves, not from wsreason's own table.
 func TestLibraryNames(t *testing.T) {
+	t.Parallel()
 	names := map[string]int{
 		"CloseNormalClosure": gorillaws.CloseNormalClosure, "CloseGoingAway": gorillaws.CloseGoingAway,
 		"CloseProtocolError": gorillaws.CloseProtocolError, "CloseUnsupportedData": gorillaws.CloseUnsupportedData,

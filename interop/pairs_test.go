@@ -72,6 +72,7 @@ func gwsReplies() map[reasons.Reason]reasons.Reason {
 var readsNoReply = map[string]bool{"gws": true}
 
 func TestSendableCodesAreValid(t *testing.T) {
+	t.Parallel()
 	for _, r := range sendableCodes {
 		if !r.Valid() {
 			t.Errorf("%d is in sendableCodes but not Valid", r)
@@ -91,6 +92,7 @@ func TestSendableCodesAreValid(t *testing.T) {
 // roles, with every sendable code and text, and checks what the receiving
 // library reports. Our reference endpoint takes part as a server.
 func TestPairs(t *testing.T) {
+	t.Parallel()
 	for _, srvLib := range pairServers() {
 		srv := startServer(t, srvLib)
 		for _, cliLib := range libraries {

@@ -155,6 +155,7 @@ func probeLibrary(t *testing.T, bin string, lib library) {
 // the libraries' and ours, over ws:// and wss://, and servers that refuse,
 // are not WebSocket servers, or never answer.
 func TestProbeCommand(t *testing.T) {
+	t.Parallel()
 	bin := buildWsreason(t)
 
 	t.Run("every library", func(t *testing.T) {
@@ -253,6 +254,7 @@ func TestProbeCommand(t *testing.T) {
 // wsreason probe against a gorilla/websocket server, with the server's
 // address written as 127.0.0.1:8080. With -update it rewrites that block.
 func TestProbeREADME(t *testing.T) {
+	t.Parallel()
 	bin := buildWsreason(t)
 	url := startAnswering(t, libraries[0]) + "/" // gorilla
 	run := runProbe(t, bin, url)
@@ -284,6 +286,7 @@ var uvicornEcho = scriptedPeer{name: "uvicorn", dir: "testdata/python", script: 
 // own sequence (the text alone, the Close once the echo is back), 7.1.1
 // grades OK, and probe -strict exits 0.
 func TestProbeEchoServers(t *testing.T) {
+	t.Parallel()
 	bin := buildWsreason(t)
 	for _, tc := range []struct {
 		name string

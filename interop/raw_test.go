@@ -108,6 +108,7 @@ func expected(t *testing.T, want map[string]string, c probe.Case) (reply string,
 // TestTablesNameCases fails when a deviation map names a case that does
 // not exist, as it would after a case is renamed.
 func TestTablesNameCases(t *testing.T) {
+	t.Parallel()
 	names := map[string]bool{}
 	for _, c := range rawCases {
 		names[c.Name] = true
@@ -143,6 +144,7 @@ func TestTablesNameCases(t *testing.T) {
 // TestJudge in probe states case by case; TestProbeCommand checks
 // the verdicts the command prints.)
 func TestRawCloseFrames(t *testing.T) {
+	t.Parallel()
 	for _, s := range rawServers {
 		t.Run(s.lib.name, func(t *testing.T) {
 			url := startAnswering(t, s.lib)

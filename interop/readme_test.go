@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/wsreasons/reasons"
@@ -26,9 +27,16 @@ func checkReadmeSection(t *testing.T, name, content string) {
 	checkSection(t, "README.md", name, content)
 }
 
+// readmeMu serializes checkSection's reading and rewriting of a file:
+// tests run in parallel, and two rewriting one file at once would lose a
+// section.
+var readmeMu sync.Mutex
+
 // checkSection is checkReadmeSection for the file at path.
 func checkSection(t *testing.T, path, name, content string) {
 	t.Helper()
+	readmeMu.Lock()
+	defer readmeMu.Unlock()
 	begin, end := "<!-- BEGIN "+name+" -->\n", "<!-- END "+name+" -->"
 	readme, err := os.ReadFile(path)
 	if err != nil {
@@ -56,6 +64,7 @@ func checkSection(t *testing.T, path, name, content string) {
 // against real connections, so the README says exactly what those tests
 // check.
 func TestReadmeTables(t *testing.T) {
+	t.Parallel()
 	var b strings.Builder
 	b.WriteString("| receiving library | valid codes it refuses (fails the connection with 1002) | valid codes it reports but answers with another code |\n|---|---|---|\n")
 	names := []string{}

@@ -35,6 +35,7 @@ func (r *failRecorder) Errorf(format string, args ...any) {
 // that accepts 1014 fails the allowed subtest (in a child test binary), and
 // Node's ws passes with nothing allowed.
 func TestReasonstest(t *testing.T) {
+	t.Parallel()
 	gorilla := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if ep, err := acceptGorilla(w, r); err == nil { // gorilla's Upgrader
 			ep.awaitClose()
@@ -85,6 +86,7 @@ func TestReasonstest(t *testing.T) {
 // reasons does, kept with Allow("1014"): run by TestReasonstest in a child
 // process, it must fail.
 func TestHelperAllowed(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("INTEROP_HELPER") != "allowed" {
 		t.Skip("run by TestReasonstest")
 	}

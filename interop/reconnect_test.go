@@ -117,6 +117,7 @@ func processClient(sp scriptedPeer, script string) func(t *testing.T, url string
 // server with reconnectScript, as wsreason serve -script runs it, and
 // checks the verdict of every step.
 func TestReconnect(t *testing.T) {
+	t.Parallel()
 	for _, rc := range reconnecters {
 		t.Run(rc.name, func(t *testing.T) {
 			t.Parallel()
@@ -189,6 +190,7 @@ const fleetSize = 20
 // (wrong); careful ones, each waiting a random 5-15 s (within the IANA
 // registration's 5-30 s, kept short for the test), are spread (ok).
 func TestReconnectFleet(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		wait    func() time.Duration

@@ -285,6 +285,7 @@ func runReconnectCell(t *testing.T, lib reconnectLib, ri int, row reconnectRow) 
 // checks the verdict of each against the table above, written by hand.
 // The README table is made from what was observed.
 func TestReconnectLibraries(t *testing.T) {
+	t.Parallel()
 	got := make([][]string, len(reconnectRows))
 	for i := range got {
 		got[i] = make([]string, len(reconnectLibs))

@@ -215,6 +215,7 @@ func checkReport(t *testing.T, peer string, r reasons.Reason, text string, rep p
 // Python's websockets, as receivers and as senders, and their close calls'
 // refusals.
 func TestScriptedPeers(t *testing.T) {
+	t.Parallel()
 	for _, sp := range scriptedPeers {
 		t.Run(sp.name, func(t *testing.T) {
 			proc := startScripted(t, sp)

@@ -19,6 +19,7 @@ import (
 // server's verdict on what the browser sent. Chromium also takes a
 // screenshot of the page, which must be a PNG that is not blank.
 func TestServePage(t *testing.T) {
+	t.Parallel()
 	for _, b := range browsers {
 		t.Run(b.name, func(t *testing.T) {
 			path := b.peer.need(t)

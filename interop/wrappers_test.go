@@ -29,6 +29,7 @@ import (
 // are their base library's: olahol/melody (gorilla) and gofiber's
 // contrib/websocket (fasthttp/websocket).
 func TestFromErrorOtherStacks(t *testing.T) {
+	t.Parallel()
 	t.Run("nhooyr", func(t *testing.T) {
 		for _, tc := range []struct {
 			serve func(net.Conn, *bufio.Reader)

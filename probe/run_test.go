@@ -42,6 +42,7 @@ func echoServer(conn net.Conn, br *bufio.Reader) {
 }
 
 func TestRunEchoServer(t *testing.T) {
+	t.Parallel()
 	for _, tls := range []bool{false, true} {
 		url := wsServer(t, tls, echoServer)
 		rep, err := Run(context.Background(), url, Options{DialOptions: DialOptions{Timeout: testTimeout, Insecure: tls}})
@@ -94,6 +95,7 @@ func TestRunEchoServer(t *testing.T) {
 // TestRunBadReplies runs every case against servers whose Close frame each
 // break one rule on sending one: every row is wrong and names the rule.
 func TestRunBadReplies(t *testing.T) {
+	t.Parallel()
 	for _, bad := range rawserver.BadReplies {
 		t.Run(bad.Name, func(t *testing.T) {
 			url := wsServer(t, false, rawserver.Answer(bad.Frame))
@@ -359,6 +361,7 @@ func TestDialUpgradeAnyCase(t *testing.T) {
 // finishWhenDone sends Close 1000 only once the echo is back, all within
 // killAfter(1).
 func TestAutobahnSequence(t *testing.T) {
+	t.Parallel()
 	var c711 Case
 	for _, c := range Cases() {
 		if c.Autobahn == "7.1.1" {

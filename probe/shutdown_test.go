@@ -113,6 +113,7 @@ func TestRunShutdownFunction(t *testing.T) {
 // The count of connections is bounded; a bad URL and a refused handshake
 // are errors before anything is shut down.
 func TestRunShutdownBounds(t *testing.T) {
+	t.Parallel()
 	called := false
 	shutdown := func(context.Context) error { called = true; return nil }
 	url, _ := rawserver.Stopping(t, closeOnStop("\x03\xf4"))

@@ -121,6 +121,7 @@ func TestCheckServerFailsOnce(t *testing.T) {
 // TestCheckServerBadReplies: one error per case, each naming the rule,
 // against servers whose Close frame breaks one rule on sending one.
 func TestCheckServerBadReplies(t *testing.T) {
+	t.Parallel()
 	for _, bad := range rawserver.BadReplies {
 		t.Run(bad.Name, func(t *testing.T) {
 			rec := &recorder{TB: t}
@@ -142,6 +143,7 @@ func TestCheckServerBadReplies(t *testing.T) {
 }
 
 func TestStrict(t *testing.T) {
+	t.Parallel()
 	// Answers every Close with 1000 and closes TCP: ok or tolerated by the
 	// RFC for most cases, but Autobahn wants 1002 for an invalid code.
 	url := rawserver.Start(t, false, rawserver.Answer(wsframe.Append(nil, wsframe.OpClose, []byte{0x03, 0xe8}, nil)))
@@ -217,6 +219,7 @@ func TestHelperCheckServer(t *testing.T) {
 // answer fails its subtest alone; Allow turns it into a log line, and fails
 // the subtest once the server no longer deviates; -skip leaves cases out.
 func TestCheckServerSubtests(t *testing.T) {
+	t.Parallel()
 	run := func(server, allow string, args ...string) (string, bool) {
 		cmd := exec.Command(os.Args[0], append([]string{"-test.run", "^TestHelperCheckServer$", "-test.v"}, args...)...)
 		cmd.Env = append(os.Environ(), "REASONSTEST_HELPER="+server, "REASONSTEST_ALLOW="+allow)

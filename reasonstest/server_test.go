@@ -392,6 +392,7 @@ func TestServerCloseCompletesEvents(t *testing.T) {
 // another origin may neither post nor open WebSockets, a client with no
 // Origin (not a browser) may, and so may the server's own page.
 func TestServerGuards(t *testing.T) {
+	t.Parallel()
 	srv := reasonstest.NewServer(probe.AllowOrigin("http://localhost:3000"))
 	defer srv.Close()
 	httpURL := "http" + strings.TrimPrefix(srv.URL, "ws")
@@ -550,6 +551,7 @@ func TestServerConnectionLimit(t *testing.T) {
 // client's returns are judged: before Retry-After is wrong, a fourth 401
 // in a row is a loop, and a return after Retry-After is ok.
 func TestScriptRefusedHandshakes(t *testing.T) {
+	t.Parallel()
 	srv := reasonstest.NewServer()
 	defer srv.Close()
 	dial := func(path string) {
@@ -614,6 +616,7 @@ func fleetClient(t *testing.T, url string, wait time.Duration, ready *sync.WaitG
 // return at once (wrong; after 1012 wrong for coming back within 5 s too),
 // and is ok when their returns are spread.
 func TestFleet(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		script  []reasons.Reason

@@ -619,6 +619,7 @@ func TestProbeRefused(t *testing.T) {
 // some cases (429, as a rate limiter does) still gets the rows gathered
 // until then, in text and in JSON, and exit 2.
 func TestProbeKeepsResults(t *testing.T) {
+	t.Parallel()
 	var n atomic.Int32
 	good := rawserver.Handler(rawserver.Answer([]byte{0x88, 0x02, 0x03, 0xe8}))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -652,6 +653,7 @@ func TestProbeKeepsResults(t *testing.T) {
 // on sending one, every row is wrong, the note names the rule, the text
 // fits 100 columns, and the exit status is 1.
 func TestProbeBadReplies(t *testing.T) {
+	t.Parallel()
 	for _, bad := range rawserver.BadReplies {
 		t.Run(bad.Name, func(t *testing.T) {
 			url := rawserver.Start(t, false, rawserver.Answer(bad.Frame))
@@ -681,6 +683,7 @@ func TestProbeBadReplies(t *testing.T) {
 // it where it expects the echo of a text message (7.1.1), so -strict exits
 // 1.
 func TestProbeStrict(t *testing.T) {
+	t.Parallel()
 	url := rawserver.Start(t, false, rawserver.Answer([]byte{0x88, 0x00}))
 	var lax, strict bytes.Buffer
 	laxCode := run([]string{"probe", "-json", "-timeout", "2s", url}, strings.NewReader(""), &lax, io.Discard)

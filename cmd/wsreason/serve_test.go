@@ -215,6 +215,7 @@ func rssMiB(t *testing.T, pid int) float64 {
 // a foreign Host, a cross-origin POST. It keeps answering, refuses each
 // with a clear status, and its memory stays under 64 MiB throughout.
 func TestServeHostile(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
