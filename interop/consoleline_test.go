@@ -125,7 +125,10 @@ func TestConsoleCloseEvent(t *testing.T) {
 		t.Fatal("Chromium printed no DevTools URL")
 	}
 
-	lines := consoleLines(t, ctx, browserURL, page.URL+"/?a="+closing+"&b="+dropping, 2)
+	// A server that cuts the connection before it answers the handshake:
+	// Chromium fails the WebSocket and says so on its console.
+	cutting := cutBeforeHandshake(t)
+	lines, errLines := consoleLines(t, ctx, browserURL, page.URL+"/?a="+closing+"&b="+dropping+"&c="+cutting, 3, 1)
 	bin := buildWsreason(t)
 	var rows lineRows
 	seen := map[int]bool{}
@@ -144,19 +147,54 @@ func TestConsoleCloseEvent(t *testing.T) {
 		if !strings.HasPrefix(line, "CloseEvent {") {
 			t.Errorf("the console shows %q, not a CloseEvent", line)
 		}
-		rows.add("Chromium, its console (over the DevTools protocol)", line, checkExplained(t, bin, line, want))
+		if got := checkExplained(t, bin, line, want); !seen[want[0].Code] { // one row for the two 1006s
+			rows.add("Chromium, its console (over the DevTools protocol)", line, got)
+		}
 		seen[want[0].Code] = true
 	}
 	if !seen[4001] || !seen[1006] {
-		t.Errorf("the console showed %q; want one CloseEvent with 4001 and one with 1006", lines)
+		t.Errorf("the console showed %q; want one CloseEvent with 4001 and two with 1006", lines)
 	}
-	rows.check(t, "consoleline", 2)
+	for _, line := range errLines {
+		t.Logf("Chromium's console, its own error: %s", line)
+		if !strings.HasPrefix(line, "WebSocket connection to '"+cutting+"' failed") {
+			t.Errorf("Chromium's error %q does not name the cut WebSocket %s", line, cutting)
+		}
+		got := checkExplained(t, bin, line, []explained{{1006, "a browser console (Chromium, Safari)", ""}})
+		// The table shows the line with the port, which changes each run, as PORT.
+		_, port, _ := strings.Cut(strings.TrimSuffix(cutting, "/"), "127.0.0.1:")
+		rows.add("Chromium, its own console error (over the DevTools protocol)", strings.Replace(line, ":"+port+"/", ":PORT/", 1), got)
+	}
+	rows.check(t, "consoleline", 3)
+}
+
+// cutBeforeHandshake runs a TCP server on 127.0.0.1 that reads each
+// handshake request and closes the connection without an answer, and
+// returns its ws:// URL.
+func cutBeforeHandshake(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.SetReadDeadline(time.Now().Add(timeout))
+			http.ReadRequest(bufio.NewReader(c))
+			c.Close()
+		}
+	}()
+	return "ws://" + ln.Addr().String() + "/"
 }
 
 // consoleLines drives the browser at browserURL over the DevTools protocol:
 // it opens a page target, enables the console events, navigates to url, and
 // returns the first n objects the page logs, as the console shows them.
-func consoleLines(t *testing.T, ctx context.Context, browserURL, url string, n int) []string {
+func consoleLines(t *testing.T, ctx context.Context, browserURL, url string, n, errs int) (lines, errLines []string) {
 	t.Helper()
 	conn, _, err := gorillaws.DefaultDialer.DialContext(ctx, browserURL, nil)
 	if err != nil {
@@ -209,13 +247,23 @@ func consoleLines(t *testing.T, ctx context.Context, browserURL, url string, n i
 		t.Fatalf("Target.attachToTarget gave no session (%v)", err)
 	}
 	await(send(attached.SessionID, "Runtime.enable", map[string]any{}))
+	await(send(attached.SessionID, "Log.enable", map[string]any{}))
 	await(send(attached.SessionID, "Page.navigate", map[string]any{"url": url}))
 
-	var lines []string
-	for len(lines) < n {
+	for len(lines) < n || len(errLines) < errs {
 		var m message
 		if err := conn.ReadJSON(&m); err != nil {
-			t.Fatalf("DevTools protocol, after %d console lines: %v", len(lines), err)
+			t.Fatalf("DevTools protocol, after %d console lines and %d errors: %v", len(lines), len(errLines), err)
+		}
+		if m.Method == "Log.entryAdded" {
+			// The browser's own messages, such as a WebSocket it failed.
+			var e struct {
+				Entry struct{ Text string } `json:"entry"`
+			}
+			if json.Unmarshal(m.Params, &e) == nil && strings.Contains(e.Entry.Text, "WebSocket") {
+				errLines = append(errLines, e.Entry.Text)
+			}
+			continue
 		}
 		if m.Method != "Runtime.consoleAPICalled" {
 			continue
@@ -231,5 +279,5 @@ func consoleLines(t *testing.T, ctx context.Context, browserURL, url string, n i
 	// Closing the browser this way ends its helper processes too, before
 	// the test removes the profile they write to.
 	send("", "Browser.close", map[string]any{})
-	return lines
+	return lines, errLines
 }
