@@ -30,7 +30,7 @@ const (
 	deployNodeClients = 100
 	deployPyClients   = 100
 	deployClients     = deployGoClients + deployNodeClients + deployPyClients
-	deploySpread      = 3 * time.Second
+	deploySpread      = 5 * time.Second
 	// deployWait bounds how long a client waits for its end after the
 	// deploy began; one still open then is reported as such.
 	deployWait = 20 * time.Second
