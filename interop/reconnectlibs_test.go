@@ -67,6 +67,13 @@ type reconnectLib struct {
 	// fast, when set, is a shorter window for the rows whose verdict the
 	// client settles at once (a loop), to spare the machine.
 	fast time.Duration
+	// runs, when more than 1, is how many processes each cell runs, each
+	// against its own server; the cell is the worst of their verdicts. A
+	// client whose delay is drawn at random once per process (1-5 s for
+	// reconnecting-websocket) otherwise lands, now and then, at the top of
+	// its range, where a busy machine pushes its return past the 5 s after
+	// 1012 that the verdict turns on.
+	runs int
 }
 
 var reconnectLibs = []reconnectLib{
@@ -87,7 +94,7 @@ var reconnectLibs = []reconnectLib{
 	// growing 1.3 times a try; it comes back after every close and every
 	// refusal, and reads no Retry-After.
 	{name: "reconnecting-websocket 4.4.0", run: processLoop(npmReconnecting, nodeWS.dir, "reconnecting.js", "reconnecting-websocket"), peer: &npmReconnecting,
-		want: []string{"wrong", "wrong", "tolerated", "tolerated", "ok", "tolerated", "wrong", "wrong"}},
+		want: []string{"wrong", "wrong", "tolerated", "tolerated", "ok", "tolerated", "wrong", "wrong"}, runs: 2},
 	// Default options: a first delay of 3 s, the same for every client,
 	// growing 1.3 times a try; otherwise as reconnecting-websocket.
 	{name: "partysocket 1.3.0", run: processLoop(npmReconnecting, nodeWS.dir, "reconnecting.js", "partysocket"), peer: &npmReconnecting,
@@ -235,9 +242,38 @@ func cell(srv *reasonstest.Server, fleet bool) string {
 }
 
 // runReconnectCell runs lib against a server that ends connections as row
-// says, for the row's window, and returns the cell; it reports a cell that
-// is not the one written by hand.
+// says, for the row's window, lib.runs times at once, and returns the
+// worst cell; it reports a cell that is not the one written by hand.
 func runReconnectCell(t *testing.T, lib reconnectLib, ri int, row reconnectRow) string {
+	if lib.runs < 2 {
+		return runReconnectOnce(t, lib, ri, row, true)
+	}
+	cells := make([]string, lib.runs)
+	var wg sync.WaitGroup
+	for i := range cells {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cells[i] = runReconnectOnce(t, lib, ri, row, false)
+		}()
+	}
+	wg.Wait()
+	rank := map[string]int{"not back": 0, "ok": 1, "tolerated": 2, "wrong": 3}
+	worst := cells[0]
+	for _, c := range cells[1:] {
+		if rank[c] > rank[worst] {
+			worst = c
+		}
+	}
+	if worst != lib.want[ri] {
+		t.Errorf("%s, %s: %q in %d runs, want %s", lib.name, row.name, cells, lib.runs, lib.want[ri])
+	}
+	return worst
+}
+
+// runReconnectOnce is one run of a cell; with report, it reports a cell
+// that is not the one written by hand, with the rows that made it.
+func runReconnectOnce(t *testing.T, lib reconnectLib, ri int, row reconnectRow, report bool) string {
 	opts := []reasonstest.ServerOption{reasonstest.Script(row.script...), reasonstest.ClientTimeout(time.Second)}
 	n := 1
 	if row.fleet {
@@ -267,7 +303,7 @@ func runReconnectCell(t *testing.T, lib reconnectLib, ri int, row reconnectRow) 
 	lib.run(ctx, t, srv.URL+row.path, n)
 	<-ctx.Done()
 	c := cell(srv, row.fleet)
-	if c != lib.want[ri] {
+	if report && c != lib.want[ri] {
 		var rows []string
 		for _, r := range srv.Reconnects() {
 			rows = append(rows, fmt.Sprintf("step %d×%d back %v after %v: %s %s", r.Step, r.Count, r.Back, r.BackAfter.Round(time.Millisecond), r.Verdict, r.Rule))
