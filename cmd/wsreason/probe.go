@@ -9,10 +9,13 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"os"
+	"os/signal"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -144,13 +147,30 @@ func parseProbeArgs(args []string) (probeOptions, error) {
 	fs.BoolVar(&opts.strict, "strict", false, "")
 	fs.BoolVar(&opts.insecure, "insecure", false, "")
 	fs.Func("H", "", func(s string) error { return addHeader(opts.header, s) })
+	url, err := parseURLArgs(fs, args)
+	if err != nil {
+		return opts, err
+	}
+	switch {
+	case opts.timeout <= 0:
+		return opts, fmt.Errorf("-timeout %v: must be more than 0", opts.timeout)
+	case opts.parallel < 1 || opts.parallel > maxParallel:
+		return opts, fmt.Errorf("-parallel %d: must be from 1 to %d", opts.parallel, maxParallel)
+	}
+	opts.url = url
+	return opts, nil
+}
+
+// parseURLArgs parses args with fs, flags before and after the one URL the
+// command takes, and returns the URL; fs's name says which command.
+func parseURLArgs(fs *flag.FlagSet, args []string) (string, error) {
 	var urls []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				return opts, err
+				return "", err
 			}
-			return opts, fmt.Errorf("%v (see wsreason probe -h)", err)
+			return "", fmt.Errorf("%v (see %s -h)", err, fs.Name())
 		}
 		if fs.NArg() == 0 {
 			break
@@ -160,19 +180,25 @@ func parseProbeArgs(args []string) (probeOptions, error) {
 	}
 	switch {
 	case len(urls) == 0:
-		return opts, errors.New("no URL given (see wsreason probe -h)")
+		return "", fmt.Errorf("no URL given (see %s -h)", fs.Name())
 	case len(urls) > 1:
-		return opts, fmt.Errorf("one URL at a time, got %d: %q", len(urls), urls)
-	case opts.timeout <= 0:
-		return opts, fmt.Errorf("-timeout %v: must be more than 0", opts.timeout)
-	case opts.parallel < 1 || opts.parallel > maxParallel:
-		return opts, fmt.Errorf("-parallel %d: must be from 1 to %d", opts.parallel, maxParallel)
+		return "", fmt.Errorf("one URL at a time, got %d: %q", len(urls), urls)
 	}
 	if _, err := probe.ParseURL(urls[0]); err != nil {
-		return opts, err
+		return "", err
 	}
-	opts.url = urls[0]
-	return opts, nil
+	return urls[0], nil
+}
+
+// runContext is the context of a command that runs until Ctrl-C or
+// SIGTERM, or for dur when it is more than 0.
+func runContext(dur time.Duration) (context.Context, context.CancelFunc) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	if dur <= 0 {
+		return ctx, stop
+	}
+	ctx, cancel := context.WithTimeout(ctx, dur)
+	return ctx, func() { cancel(); stop() }
 }
 
 // durationVar defines a duration flag whose error says what is wrong with

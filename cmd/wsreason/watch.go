@@ -9,10 +9,8 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/signal"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/wsreasons/reasons/probe"
@@ -92,25 +90,11 @@ func parseWatchArgs(args []string) (watchOptions, error) {
 	fs.BoolVar(&opts.json, "json", false, "")
 	fs.BoolVar(&opts.Insecure, "insecure", false, "")
 	fs.Func("H", "", func(s string) error { return addHeader(opts.Header, s) })
-	var urls []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return opts, err
-			}
-			return opts, fmt.Errorf("%v (see wsreason watch -h)", err)
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		urls = append(urls, fs.Arg(0))
-		args = fs.Args()[1:]
+	url, err := parseURLArgs(fs, args)
+	if err != nil {
+		return opts, err
 	}
 	switch {
-	case len(urls) == 0:
-		return opts, errors.New("no URL given (see wsreason watch -h)")
-	case len(urls) > 1:
-		return opts, fmt.Errorf("one URL at a time, got %d: %q", len(urls), urls)
 	case opts.Conns < 1 || opts.Conns > probe.MaxWatchConns:
 		return opts, fmt.Errorf("-n %d: must be from 1 to %d", opts.Conns, probe.MaxWatchConns)
 	case opts.Ping < probe.MinWatchInterval:
@@ -122,10 +106,7 @@ func parseWatchArgs(args []string) (watchOptions, error) {
 	case opts.Timeout <= 0:
 		return opts, fmt.Errorf("-timeout %v: must be more than 0", opts.Timeout)
 	}
-	if _, err := probe.ParseURL(urls[0]); err != nil {
-		return opts, err
-	}
-	opts.url = urls[0]
+	opts.url = url
 	return opts, nil
 }
 
@@ -141,13 +122,8 @@ func runWatch(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "wsreason watch: %v\n", err)
 		return exitUsage
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := runContext(opts.dur)
 	defer stop()
-	if opts.dur > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, opts.dur)
-		defer cancel()
-	}
 	return watch(ctx, opts, stdout, stderr)
 }
 
