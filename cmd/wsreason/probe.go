@@ -260,6 +260,9 @@ func clip(s string, max int) string {
 	if utf8.RuneCountInString(s) <= max {
 		return s
 	}
+	if max < 1 {
+		return ""
+	}
 	r := []rune(s)
 	return string(r[:max-1]) + "…"
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/wsreasons/reasons"
 	"github.com/wsreasons/reasons/internal/wsframe"
@@ -167,9 +168,10 @@ func wrap(text string, indent, width int) string {
 	var b strings.Builder
 	col := indent
 	for i, word := range strings.Fields(text) {
+		n := utf8.RuneCountInString(word) // columns, not bytes: "§" is one
 		switch {
 		case i == 0:
-		case col+1+len(word) > width:
+		case col+1+n > width:
 			b.WriteString("\n" + strings.Repeat(" ", indent))
 			col = indent
 		default:
@@ -177,7 +179,7 @@ func wrap(text string, indent, width int) string {
 			col++
 		}
 		b.WriteString(word)
-		col += len([]rune(word))
+		col += n
 	}
 	return b.String()
 }

@@ -745,3 +745,84 @@ func TestBrief(t *testing.T) {
 		t.Errorf("GoingAway going_away: %d explanations, want 1:\n%s", n, stdout.String())
 	}
 }
+
+// TestWrapColumns: wrap counts columns, so a word with "§" (two bytes, one
+// column) fits where its columns fit, and no line passes the width.
+func TestWrapColumns(t *testing.T) {
+	if got := wrap("aaaa §§§§ bbbb", 0, 9); got != "aaaa §§§§\nbbbb" {
+		t.Errorf("wrap = %q, want %q", got, "aaaa §§§§\nbbbb")
+	}
+	text := "a Close frame's code must be one §7.4 defines (§5.5.1); §7.4.1 forbids 1005, 1006 and 1015 on the wire"
+	for _, line := range strings.Split(wrap(text, 4, 30), "\n") {
+		if n := utf8.RuneCountInString(line); n > 30 {
+			t.Errorf("a line of %d columns, past 30: %q", n, line)
+		}
+	}
+}
+
+// TestClipLimit: clip never returns more runes than its limit, and cuts on
+// a character, not a byte.
+func TestClipLimit(t *testing.T) {
+	s := "§§§§§§ close 1006"
+	for max := 0; max <= utf8.RuneCountInString(s)+1; max++ {
+		got := clip(s, max)
+		if n := utf8.RuneCountInString(got); n > max || !utf8.ValidString(got) {
+			t.Errorf("clip(%q, %d) = %q, %d runes", s, max, got, n)
+		}
+	}
+	if got := clip(s, 4); got != "§§§…" {
+		t.Errorf("clip(%q, 4) = %q, want §§§…", s, got)
+	}
+}
+
+// TestCommandEdges holds behaviours of the command written from its help
+// and the rules it cites, each at an edge a small change would cross.
+func TestCommandEdges(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		args        []string
+		code        int
+		out, errOut string // parts the output must hold
+	}{
+		// A Close frame with no body: its length is 0 bytes (§5.2).
+		{[]string{"-frame", "8800"}, exitOK, "  length   0 bytes\n", ""},
+		// A masked frame with the 7-bit length: the key follows the 2-byte header.
+		{[]string{"-frame", "888011223344"}, exitOK, "  masked   key 11223344 (client to server)\n", ""},
+		// 1012's wait, low bound first, as the IANA registration gives it.
+		{[]string{"1012"}, exitOK, "after a random 5s to 30s", ""},
+		// Header names are tokens (RFC 9110 §5.6.2), and values hold no line break.
+		{[]string{"probe", "-H", ": v", "ws://a/"}, exitUsage, "", `"" is not a header name`},
+		{[]string{"probe", "-H", "X: a\rb", "ws://a/"}, exitUsage, "", "the value may not hold a line break"},
+		{[]string{"serve", "-timeout", "0"}, exitUsage, "", "-timeout 0s: must be more than 0"},
+		// Another stack's name inside tungstenite's form is no code: the form's names are tungstenite's.
+		{[]string{`CloseFrame { code: GoingAway, reason: "" }`}, exitUsage, "", "is not a close code number or name, nor a log line"},
+		// Stacks' names match in any case: gorilla's 1013 and coder's 1014.
+		{[]string{"-brief", "closetryagainlater", "STATUSBADGATEWAY"}, exitOK, "1013 TryAgainLater: may be sent; advice: elsewhere\n1014 BadGateway: may be sent; advice: reconnect\n", ""},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(c.args, strings.NewReader(""), &stdout, &stderr)
+		if code != c.code || !strings.Contains(stdout.String(), c.out) || !strings.Contains(stderr.String(), c.errOut) {
+			t.Errorf("wsreason %q: exit %d, stdout %q, stderr %q; want %d, %q, %q", c.args, code, stdout.String(), stderr.String(), c.code, c.out, c.errOut)
+		}
+	}
+	// The JSON key of a name's source file.
+	var stdout, stderr bytes.Buffer
+	run([]string{"-json", "1013"}, strings.NewReader(""), &stdout, &stderr)
+	var doc struct {
+		Codes []struct {
+			AlsoCalled []struct{ Stack, Name, Source string } `json:"also_called"`
+		} `json:"codes"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &doc); err != nil || len(doc.Codes) != 1 {
+		t.Fatalf("-json 1013: %v %s", err, stdout.String())
+	}
+	found := false
+	for _, a := range doc.Codes[0].AlsoCalled {
+		if a.Stack == "gorilla/websocket" {
+			found = a.Name == "CloseTryAgainLater" && strings.Contains(a.Source, "conn.go")
+		}
+	}
+	if !found {
+		t.Errorf("1013 lacks gorilla's CloseTryAgainLater with its source: %+v", doc.Codes[0].AlsoCalled)
+	}
+}

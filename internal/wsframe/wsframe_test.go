@@ -210,3 +210,42 @@ func TestAcceptKey(t *testing.T) {
 		t.Errorf("AcceptKey = %q", got)
 	}
 }
+
+// TestLengthFormBoundaries holds the length rules of RFC 6455 §5.2 at
+// their edges: 65,535 bytes is the largest the 16-bit form carries; a
+// 64-bit form asked for stays 64-bit even for a short payload; a 16-bit
+// form asked for gives way to the 64-bit one when the payload needs it,
+// rather than writing a truncated length.
+func TestLengthFormBoundaries(t *testing.T) {
+	b := Append(nil, OpBinary, make([]byte, 65535), nil)
+	if !bytes.Equal(b[:4], []byte{0x82, 0x7e, 0xff, 0xff}) || len(b) != 4+65535 {
+		t.Errorf("65535 bytes: header % x, %d bytes in all; want 82 7e ff ff and the payload", b[:4], len(b))
+	}
+	b = Append(nil, OpBinary, make([]byte, 65536), nil)
+	if !bytes.Equal(b[:10], []byte{0x82, 0x7f, 0, 0, 0, 0, 0, 1, 0, 0}) {
+		t.Errorf("65536 bytes: header % x, want the 64-bit form", b[:10])
+	}
+	b = AppendFrame(nil, Header{Fin: true, Opcode: OpBinary, LengthForm: 64}, make([]byte, 200))
+	if !bytes.Equal(b[:10], []byte{0x82, 0x7f, 0, 0, 0, 0, 0, 0, 0, 200}) {
+		t.Errorf("200 bytes in the 64-bit form: header % x", b[:10])
+	}
+	b = AppendFrame(nil, Header{Fin: true, Opcode: OpBinary, LengthForm: 16}, make([]byte, 70000))
+	h, payload, rest, err := Decode(b)
+	if err != nil || h.LengthForm != 64 || h.Length != 70000 || len(payload) != 70000 || len(rest) != 0 {
+		t.Errorf("70,000 bytes asked in the 16-bit form: %v, form %d, length %d", err, h.LengthForm, h.Length)
+	}
+}
+
+// TestReadEdges: a payload of exactly the reader's bound is read; a header
+// that promises a payload that never comes is an unexpected EOF, not a
+// clean end.
+func TestReadEdges(t *testing.T) {
+	frame := Append(nil, OpText, []byte("hello"), nil)
+	h, payload, err := Read(bytes.NewReader(frame), 5)
+	if err != nil || h.Length != 5 || string(payload) != "hello" {
+		t.Errorf("a 5-byte payload with max 5: %v, %q", err, payload)
+	}
+	if _, _, err := Read(bytes.NewReader([]byte{0x81, 0x05}), 1<<16); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("81 05 alone: %v, want io.ErrUnexpectedEOF", err)
+	}
+}
