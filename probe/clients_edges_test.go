@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wsreasons/reasons"
 )
@@ -74,5 +75,72 @@ func TestEventJSONKeys(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), `"back_after":`) {
 		t.Errorf("a reconnect row's JSON %s lacks back_after", b.String())
+	}
+}
+
+// TestEchoAnswers: /echo answers a client's Close as package reasons does:
+// the code alone, without the reason, for a code that may be sent, and
+// 1002 for one that may not (§7.4.1 keeps 1005 off the wire).
+func TestEchoAnswers(t *testing.T) {
+	t.Parallel()
+	h := NewHandler()
+	defer h.Close()
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/echo"
+	for _, c := range []struct {
+		sent, want string
+	}{
+		{"\x03\xe9bye", "\x03\xe9"},
+		{"\x03\xed", "\x03\xea"},
+	} {
+		conn, err := Dial(t.Context(), url, DialOptions{Timeout: 5 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.WriteClose([]byte(c.sent))
+		got := conn.ReadReply()
+		conn.Close()
+		if string(got.Body) != c.want {
+			t.Errorf("a Close % x: /echo answered % x, want % x", c.sent, got.Body, c.want)
+		}
+	}
+}
+
+// TestReportEscapes: /report writes the page's cells as text, escaped in
+// the cell and in the verdict column's class attribute, which carries the
+// verdict for the style.
+func TestReportEscapes(t *testing.T) {
+	t.Parallel()
+	h := NewHandler()
+	defer h.Close()
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	rows := `[["<b>case</b>","a&b","saw","wrong\" onmouseover=\"x","rule"],["c2","b","s","ok","r"]]`
+	resp, err := http.Post(srv.URL+"/page-results", "application/json", strings.NewReader(rows))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST /page-results: %d", resp.StatusCode)
+	}
+	resp, err = http.Get(srv.URL + "/report")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	b.ReadFrom(resp.Body)
+	resp.Body.Close()
+	page := b.String()
+	for _, want := range []string{"<td>&lt;b&gt;case&lt;/b&gt;</td>", "<td>a&amp;b</td>", `<td class="wrong&#34; onmouseover=&#34;x">`, `<td class="ok">ok</td>`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("/report lacks %s", want)
+		}
+	}
+	for _, bad := range []string{"<b>case</b>", `onmouseover="x"`, `<td class="s">`} {
+		if strings.Contains(page, bad) {
+			t.Errorf("/report holds %s", bad)
+		}
 	}
 }
