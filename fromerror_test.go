@@ -58,6 +58,15 @@ type wrongCode struct {
 
 func (e wrongCode) Error() string { return "wrong code" }
 
+// runesClose is entered in the table with a text field that is a slice,
+// but of runes, not bytes: FromError's doc takes only string and []byte.
+type runesClose struct {
+	Code int
+	Text []rune
+}
+
+func (e runesClose) Error() string { return "runes" }
+
 // stranger has gorilla's shape but is not in the table.
 type stranger struct {
 	Code int
@@ -84,7 +93,7 @@ func (timeoutErr) Timeout() bool   { return true }
 func (timeoutErr) Temporary() bool { return true }
 
 func init() {
-	for _, name := range []string{"ptrClose", "wrongText", "wrongCode", "ownClose"} {
+	for _, name := range []string{"ptrClose", "wrongText", "wrongCode", "ownClose", "runesClose"} {
 		closeErrorTypes[[2]string{"github.com/wsreasons/reasons", name}] = [2]string{"Code", "Text"}
 	}
 	closeErrorTypes[[2]string{"github.com/wsreasons/reasons", "valClose"}] = [2]string{"Code", "Reason"}
@@ -126,6 +135,7 @@ func TestFromError(t *testing.T) {
 		{"nil pointer, then a close error", errors.Join(nilPtr, valClose{1001, "g"}), GoingAway, "g", true},
 		{"wrong text type", wrongText{1000, 7}, 0, "", false},
 		{"wrong code type", wrongCode{1000, "t"}, 0, "", false},
+		{"a text slice of runes", runesClose{1000, []rune("t")}, 0, "", false},
 		{"not in the table", stranger{1000, "t"}, 0, "", false},
 		{"CloseReasoner wins over its shape", &ownClose{1000, "t"}, GoingAway, "t!", true},
 		{"nil CloseReasoner", nilOwn, 0, "", false},
