@@ -37,3 +37,31 @@ func TestJudgeSentRules(t *testing.T) {
 		}
 	}
 }
+
+// TestJudgeKeptOpen: §7.1.1 says a server should close TCP after the
+// closing handshake, so on "1000 alone" the echo is OK whether or not it
+// did (the comparison with package reasons' answer leaves TCP aside), and
+// only the row that asks, "TCP closed after 1000", marks a server that
+// kept it open, tolerated.
+func TestJudgeKeptOpen(t *testing.T) {
+	var alone, after Case
+	for _, c := range Cases() {
+		switch c.Name {
+		case "1000 alone":
+			alone = c
+		case "TCP closed after 1000":
+			after = c
+		}
+	}
+	echo := Reply{Body: []byte{0x03, 0xe8}, KeptOpen: true}
+	if j := alone.Judge(echo); j.Verdict != OK {
+		t.Errorf(`"1000 alone" answered 1000, TCP kept open: %s %q, want ok`, j.Verdict, j.Rule)
+	}
+	if j := after.Judge(echo); j.Verdict != Tolerated || !strings.Contains(j.Rule, "kept TCP open") {
+		t.Errorf(`"TCP closed after 1000" answered 1000, TCP kept open: %s %q, want tolerated`, j.Verdict, j.Rule)
+	}
+	echo.KeptOpen = false
+	if j := after.Judge(echo); j.Verdict != OK {
+		t.Errorf(`"TCP closed after 1000" answered 1000, TCP closed: %s %q, want ok`, j.Verdict, j.Rule)
+	}
+}
