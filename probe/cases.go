@@ -97,7 +97,11 @@ var (
 // validCode is the expectation of 7.7.x: a clean close answered with 1000,
 // the same code, or an empty Close.
 func validCode(code reasons.Reason) Expectation {
-	return Expectation{Codes: []reasons.Reason{reasons.Normal, code}, RequireClean: true}
+	codes := []reasons.Reason{reasons.Normal}
+	if code != reasons.Normal {
+		codes = append(codes, code)
+	}
+	return Expectation{Codes: codes, RequireClean: true}
 }
 
 // undefined is the expectation of 7.13.x, which Autobahn grades

@@ -93,3 +93,11 @@ func slicesContain(codes []reasons.Reason, r reasons.Reason) bool {
 	}
 	return false
 }
+
+// TestJudgeGradeNote: a result graded WRONG CODE says what Autobahn takes.
+func TestJudgeGradeNote(t *testing.T) {
+	r := Judge(caseByID(t, "7.7.1"), Reply{Body: []byte{0x03, 0xe9}})
+	if r.Grade != GradeWrongCode || r.GradeNote != "Autobahn takes 1000 or an empty Close, not 1001" {
+		t.Errorf("7.7.1 answered 1001: %s %q", r.Grade, r.GradeNote)
+	}
+}

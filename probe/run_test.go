@@ -466,3 +466,32 @@ func TestRunLighttpd(t *testing.T) {
 		}
 	}
 }
+
+// TestRunKeptOpenWait: after its Close, the runner gives a server KillAfter
+// (1 s, as Autobahn's client does) to close TCP on most rows, and the
+// whole timeout on "TCP closed after 1000", the row that asks. A server
+// that closes TCP 2.5 s after its Close kept it open on the first, not on
+// the second.
+func TestRunKeptOpenWait(t *testing.T) {
+	t.Parallel()
+	url := rawserver.Start(t, false, func(conn net.Conn, br *bufio.Reader) {
+		rawserver.AwaitClose(br)
+		conn.Write(wsframe.Append(nil, wsframe.OpClose, []byte{0x03, 0xe8}, nil))
+		time.Sleep(2500 * time.Millisecond)
+	})
+	for name, want := range map[string]bool{"1000 alone": true, "TCP closed after 1000": false} {
+		var c Case
+		for _, k := range Cases() {
+			if k.Name == name {
+				c = k
+			}
+		}
+		got, err := RunCase(t.Context(), url, c, DialOptions{Timeout: 5 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.KeptOpen != want {
+			t.Errorf("%s: KeptOpen %v, want %v", name, got.KeptOpen, want)
+		}
+	}
+}
