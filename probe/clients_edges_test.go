@@ -44,6 +44,9 @@ func TestHandlerRequestEdges(t *testing.T) {
 		{"a negative after=", "GET", "/close/1000?after=-1s", "websocket", nil, http.StatusBadRequest},
 		{"a code past 65535", "GET", "/close/65536", "websocket", nil, http.StatusBadRequest},
 		{"no such case", "GET", "/raw/7.99.99", "websocket", nil, http.StatusNotFound},
+		// The row about TCP after the close is the probe's alone: a client cannot be asked it.
+		{"the TCP row", "GET", "/raw/TCP%20closed%20after%201000", "websocket", nil, http.StatusNotFound},
+		{"a case by its id", "GET", "/raw/7.3.3", "websocket", nil, http.StatusSwitchingProtocols},
 		{"page results by GET", "GET", "/page-results", "", nil, http.StatusMethodNotAllowed},
 		// An empty table, valid JSON, padded past the bound: refused for its size alone.
 		{"page results past 1 MiB", "POST", "/page-results", "", append(append([]byte("["), bytes.Repeat([]byte(" "), maxPageResults)...), ']'), http.StatusBadRequest},

@@ -22,6 +22,7 @@ import (
 
 	"github.com/wsreasons/reasons"
 	"github.com/wsreasons/reasons/internal/rawserver"
+	"github.com/wsreasons/reasons/probe"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -824,5 +825,36 @@ func TestCommandEdges(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("1013 lacks gorilla's CloseTryAgainLater with its source: %+v", doc.Codes[0].AlsoCalled)
+	}
+}
+
+// TestFormat1005JSON: 1005 may not be sent in a Close frame (§7.4.1): -format
+// builds the empty body that makes a receiver report it, and -json says so
+// in its note.
+func TestFormat1005JSON(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"-json", "-format", "1005"}, strings.NewReader(""), &stdout, &stderr)
+	var doc struct {
+		Code    int
+		Payload string
+		Note    string
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &doc); err != nil || code != exitOK || doc.Code != 1005 || doc.Payload != "" ||
+		!strings.Contains(doc.Note, "no code") || !strings.Contains(doc.Note, "1005") {
+		t.Errorf("-json -format 1005: exit %d, %v, %s", code, err, stdout.String())
+	}
+}
+
+// TestTextTableNotes: a rule that two rows break is one note, whose number
+// both rows carry; another rule gets the next number.
+func TestTextTableNotes(t *testing.T) {
+	var b bytes.Buffer
+	tt := newTextTable(&b)
+	for i, rule := range []string{"rule A", "rule B", "rule A"} {
+		tt.add(probe.Result{Index: i, Case: fmt.Sprintf("case %d", i), Verdict: probe.Wrong, Rule: rule})
+	}
+	out := b.String()
+	if strings.Count(out, "[1]") != 2 || strings.Count(out, "[2]") != 1 || strings.Count(out, "[3]") != 0 {
+		t.Errorf("the notes of rows breaking A, B, A:\n%s", out)
 	}
 }
