@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsreasons/reasons"
 	"github.com/wsreasons/reasons/internal/wsframe"
 	"github.com/wsreasons/reasons/probe"
 )
@@ -377,5 +378,27 @@ func TestServeFleet(t *testing.T) {
 	}
 	if code != exitInvalid || fleet["size"] != 3.0 || fleet["returns"] != 3.0 || fleet["verdict"] != "wrong" || !strings.Contains(fleet["rule"].(string), "1012") {
 		t.Errorf("exit %d, fleet %v", code, fleet)
+	}
+}
+
+// TestServeLines: an event's reason text is quoted, so that a reason with
+// spaces or quotes reads as one; a client that has not come back says so
+// in the reconnect table, and a row standing for several steps gives their
+// range and count.
+func TestServeLines(t *testing.T) {
+	line := eventLine(probe.ConnEvent{Path: "/close/1001", Sent: "1001", Got: "1001", GotText: `going "away"`, Verdict: probe.OK})
+	if !strings.Contains(line, `: sent 1001; got 1001 "going \"away\""; ok`) {
+		t.Errorf("event line %q", line)
+	}
+	var b bytes.Buffer
+	writeReconnects(&b, []probe.Reconnect{
+		{Client: "127.0.0.1", Step: 1, Count: 1, Code: 1012, Advice: reasons.AdviceReconnectLater, Verdict: probe.Tolerated, Rule: "not back yet"},
+		{Client: "127.0.0.1", Step: 2, Count: 3, Code: 1001, Advice: reasons.AdviceReconnect, Back: true, BackAfter: 1500 * time.Millisecond, Span: 3 * time.Second, Verdict: probe.OK},
+	})
+	out := b.String()
+	for _, want := range []string{"Reconnect report: 4 steps in 2 rows.", "1012      reconnect later  not back", "2-4        1001      reconnect        1.5s (×3 in 3s)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the reconnect table lacks %q:\n%s", want, out)
+		}
 	}
 }
