@@ -101,3 +101,21 @@ func TestJudgeGradeNote(t *testing.T) {
 		t.Errorf("7.7.1 answered 1001: %s %q", r.Grade, r.GradeNote)
 	}
 }
+
+// TestAutobahnAccepts: what the tables say Autobahn takes, from its case
+// files' expectedClose: the codes, an empty Close, and a drop or no answer
+// where it does not require a clean close.
+func TestAutobahnAccepts(t *testing.T) {
+	for id, want := range map[string]string{
+		"7.1.1":  "the echo, then 1000, empty",
+		"7.3.2":  "1002, empty, dropped, no answer",
+		"7.5.1":  "1002, 1007, empty, dropped, no answer",
+		"7.7.2":  "1000, 1001, empty",
+		"7.7.1":  "1000, empty",
+		"7.13.1": "anything (informational)",
+	} {
+		if got := caseByID(t, id).AutobahnAccepts(); got != want {
+			t.Errorf("%s: Autobahn takes %q, want %q", id, got, want)
+		}
+	}
+}
