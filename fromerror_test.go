@@ -230,3 +230,29 @@ func TestUnversioned(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseErrorTypesAsDocumented: the types FromError recognises are the
+// ones its doc lists, with the fields the doc names, each as its library
+// declares it (the interop module checks the real types; this keeps the
+// table in the root module's tests too).
+func TestCloseErrorTypesAsDocumented(t *testing.T) {
+	documented := map[[2]string][2]string{
+		{"github.com/gorilla/websocket", "CloseError"}:              {"Code", "Text"},
+		{"github.com/fasthttp/websocket", "CloseError"}:             {"Code", "Text"},
+		{"github.com/coder/websocket", "CloseError"}:                {"Code", "Reason"},
+		{"nhooyr.io/websocket", "CloseError"}:                       {"Code", "Reason"},
+		{"github.com/gobwas/ws/wsutil", "ClosedError"}:              {"Code", "Reason"},
+		{"github.com/lxzan/gws", "CloseError"}:                      {"Code", "Reason"},
+		{"github.com/lesismal/nbio/nbhttp/websocket", "CloseError"}: {"Code", "Reason"},
+	}
+	for k, fields := range documented {
+		if got, ok := closeErrorTypes[k]; !ok || got != fields {
+			t.Errorf("%s.%s: the table has %v (%v), the doc %v", k[0], k[1], got, ok, fields)
+		}
+	}
+	for k := range closeErrorTypes {
+		if _, ok := documented[k]; !ok && k[0] != "github.com/wsreasons/reasons" { // the tests' stand-ins
+			t.Errorf("%s.%s is in the table but not in FromError's doc", k[0], k[1])
+		}
+	}
+}

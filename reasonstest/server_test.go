@@ -674,3 +674,37 @@ func TestFleet(t *testing.T) {
 		})
 	}
 }
+
+// TestServerSilentKeptOpen: a client that keeps TCP open after a Close the
+// server never answers breaks no rule, but §7.1.1 expects it to give up
+// and close: tolerated, with the rule; and without ClientTimeout the wait
+// is the documented 5 s.
+func TestServerSilentKeptOpen(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		opts []reasonstest.ServerOption
+		wait string
+	}{
+		{[]reasonstest.ServerOption{reasonstest.ClientTimeout(300 * time.Millisecond)}, "300ms"},
+		{nil, "5s"},
+	} {
+		srv := reasonstest.NewServer(c.opts...)
+		conn, err := probe.Dial(context.Background(), srv.URL+"/silent", probe.DialOptions{Timeout: 10 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.WriteClose([]byte{0x03, 0xe8})
+		var e reasonstest.Event
+		for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+			if ev := srv.Events(); len(ev) > 0 {
+				e = ev[0]
+				break
+			}
+		}
+		conn.Close()
+		srv.Close()
+		if e.Verdict != probe.Tolerated || e.Got != "Close 1000, then TCP kept open for "+c.wait || !strings.Contains(e.Rule, "§7.1.1") {
+			t.Errorf("a client that keeps TCP open (wait %s): %+v", c.wait, e)
+		}
+	}
+}
